@@ -1,0 +1,184 @@
+"""Papermill engine ``danvan``: executes notebooks *in-process* in a long-lived IPython shell.
+
+Kernel start-up (~0.5-1.5 s) and heavy imports (pandas, matplotlib, danvan) are paid once per
+process instead of once per report: the engine keeps one IPython ``InteractiveShell`` per process
+and runs each notebook in a fresh user namespace. What a notebook may change outside its namespace
+is restored after every run: matplotlib rcParams, environment variables, working directory,
+``sys.path``, warning filters and the IPython ``display``/``execution_count`` state. Tests render the
+same reports with this engine and with fresh kernels (papermill's default engine) and require
+byte-identical HTML.
+
+Use it from papermill (``papermill --engine danvan in.ipynb out.ipynb``) or through danvan's runner.
+It cannot run inside a Jupyter kernel (which owns the process's IPython shell): use a real kernel
+there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import warnings
+
+import nbformat
+from papermill.engines import Engine
+
+__all__ = ["WarmEngine", "shell_available", "ENGINE_NAME"]
+
+ENGINE_NAME = "danvan"
+_SHELL = None
+
+
+def _shell_classes():
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+
+    class CapturingPublisher(DisplayPublisher):
+        """``display()`` calls become ``display_data`` outputs of the running cell."""
+
+        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
+            self.shell._danvan_sink.append(
+                nbformat.v4.new_output("display_data", data=_clean(data), metadata=_clean(metadata or {}))
+            )
+
+        def clear_output(self, wait=False):
+            self.shell._danvan_sink.clear()
+
+    class CapturingDisplayHook(DisplayHook):
+        """The value of a cell's last expression becomes its ``execute_result``."""
+
+        def write_output_prompt(self):
+            pass
+
+        def write_format_data(self, format_dict, md_dict=None):
+            self.shell._danvan_sink.append(
+                nbformat.v4.new_output(
+                    "execute_result",
+                    data=_clean(format_dict),
+                    metadata=_clean(md_dict or {}),
+                    execution_count=self.shell._danvan_count,
+                )
+            )
+
+        def finish_displayhook(self):
+            pass
+
+    class DanvanShell(InteractiveShell):
+        displayhook_class = CapturingDisplayHook
+        display_pub_class = CapturingPublisher
+
+        def _showtraceback(self, etype, evalue, stb):
+            self._danvan_sink.append(
+                nbformat.v4.new_output(
+                    "error", ename=etype.__name__, evalue=str(evalue), traceback=list(stb)
+                )
+            )
+
+        def enable_gui(self, gui=None):  # no event loops in a batch worker
+            pass
+
+    return DanvanShell
+
+
+def _clean(d: dict) -> dict:
+    """JSON round trip: outputs hold exactly what a kernel would have sent over the wire."""
+    return json.loads(json.dumps(d, default=str))
+
+
+def shell_available() -> bool:
+    """False when this process already hosts a foreign IPython shell (e.g. inside JupyterLab)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    return _SHELL is not None or not InteractiveShell.initialized()
+
+
+def get_shell():
+    """The process's warm shell (created on first use)."""
+    global _SHELL
+    if _SHELL is None:
+        if not shell_available():
+            raise RuntimeError(
+                "the 'danvan' engine cannot run inside a Jupyter kernel; use engine 'nbclient' "
+                "(danvan render --kernel fresh)"
+            )
+        cls = _shell_classes()
+        shell = cls.instance(colors="nocolor")
+        shell._danvan_sink = []
+        shell._danvan_count = 0
+        shell.run_line_magic("matplotlib", "inline") if False else None  # charts are explicit Figures
+        _SHELL = shell
+    return _SHELL
+
+
+@contextlib.contextmanager
+def _process_state_restored():
+    """Undo what one notebook may change in the process outside its own namespace."""
+    import matplotlib
+
+    rc = dict(matplotlib.rcParams)
+    env = dict(os.environ)
+    cwd = os.getcwd()
+    path = list(sys.path)
+    filters = list(warnings.filters)
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dict.update(matplotlib.rcParams, rc)
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(cwd)
+        sys.path[:] = path
+        warnings.filters[:] = filters
+
+
+def run_notebook_in_process(nb_man) -> None:
+    """Execute ``nb_man.nb`` cell by cell in the warm shell, reporting to papermill's manager."""
+    shell = get_shell()
+    shell.reset(new_session=True)
+    shell.execution_count = 1
+    nb = nb_man.nb
+    with _process_state_restored():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            nb_man.cell_start(cell, index)
+            shell._danvan_count = shell.execution_count
+            sink: list = []
+            shell._danvan_sink = sink
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                result = shell.run_cell(cell.source, store_history=True, silent=False)
+            streams = [
+                nbformat.v4.new_output("stream", name=name, text=buf.getvalue())
+                for name, buf in (("stdout", out), ("stderr", err))
+                if buf.getvalue()
+            ]
+            cell.outputs = streams + sink
+            cell.execution_count = shell._danvan_count
+            if not result.success:
+                if not any(o.output_type == "error" for o in sink):
+                    exc = result.error_in_exec or result.error_before_exec
+                    cell.outputs.append(
+                        nbformat.v4.new_output(
+                            "error", ename=type(exc).__name__, evalue=str(exc), traceback=[repr(exc)]
+                        )
+                    )
+                nb_man.cell_exception(cell, index)
+                nb_man.cell_complete(cell, index)
+                break
+            nb_man.cell_complete(cell, index)
+    shell.reset(new_session=True)
+    shell._danvan_sink = []
+
+
+class WarmEngine(Engine):
+    """papermill engine: in-process execution in a warm IPython shell (see module docstring)."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+        run_notebook_in_process(nb_man)

@@ -1,0 +1,245 @@
+"""Render one report: plan it (parameters, dependencies, provenance, cache key: no kernel yet),
+execute its notebook with papermill, export it, and write every file atomically.
+
+Notebook metadata ``danvan`` says what a notebook renders::
+
+    {"kind": "ward", "title": "Báo cáo ... năm {year} – {unit_name}", "stem": "report"}
+
+``kind`` selects how its data dependencies are fingerprinted (see :data:`DEPENDENCIES`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import __version__
+from .export import atomic_write, export_formats
+from .params import validate_parameters
+from .provenance import report_provenance, sha256_file
+
+__all__ = ["RenderTask", "RenderOutcome", "plan", "execute", "render", "DEPENDENCIES", "Dependency"]
+
+ENGINES = {"warm": "danvan", "fresh": "nbclient"}
+
+
+@dataclass(frozen=True)
+class Dependency:
+    fingerprint: str
+    source: str
+    illustrative: bool
+
+
+def _ward_dependency(params: dict, fingerprints: dict | None) -> Dependency:
+    """A ward report reads one unit-year (store snapshot, or its data directory)."""
+    code, year = params["unit_code"], int(params["year"])
+    if params.get("data_dir"):
+        from .catalogue import load_catalogue
+        from .intake import read_unit_dir
+
+        d = read_unit_dir(params["data_dir"], code, year, load_catalogue())
+        return Dependency(d.fingerprint, f"tệp {code}/{year}", d.illustrative)
+    from .store import Store
+
+    store = Store(params.get("db") or None)
+    if fingerprints is not None and (code, year) in fingerprints:
+        fp, ill = fingerprints[(code, year)]
+        return Dependency(fp, f"kho {store.path.name}", ill)
+    snap = store.snapshot(code, year)
+    return Dependency(snap["fingerprint"], f"kho {store.path.name}", snap["illustrative"])
+
+
+# kind -> function(params, fingerprints|None) -> Dependency. Other notebooks register theirs here.
+DEPENDENCIES = {"ward": _ward_dependency}
+
+
+def notebook_meta(notebook: Path) -> dict:
+    nb = nbformat.read(str(notebook), as_version=4)
+    return dict(nb.metadata.get("danvan", {}))
+
+
+@dataclass
+class RenderTask:
+    notebook: str
+    params: dict
+    outdir: str
+    formats: tuple[str, ...]
+    title: str
+    stem: str
+    key: str
+    provenance: dict
+    label: str = ""
+
+
+@dataclass
+class RenderOutcome:
+    label: str
+    params: dict
+    status: str  # ok | failed | skipped
+    outdir: str
+    files: dict = field(default_factory=dict)
+    error: str = ""
+    failed_cell: int | None = None
+    seconds: float = 0.0
+    key: str = ""
+    provenance: dict = field(default_factory=dict)
+    attempts: int = 1
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _unit_name(params: dict) -> str:
+    from .units import load_registry
+
+    code = params.get("unit_code") or params.get("parent_code")
+    if not code:
+        return ""
+    try:
+        return load_registry().get(code, int(params.get("year", 0))).name
+    except (LookupError, ValueError):
+        return code
+
+
+def cache_key(notebook_sha: str, params: dict, dep: Dependency, extra: dict) -> str:
+    """Everything a report depends on: notebook, parameters, data, catalogue, templates, danvan."""
+    payload = {
+        "notebook": notebook_sha,
+        "params": params,
+        "data": dep.fingerprint,
+        "danvan": __version__,
+        **extra,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _static_digests() -> dict:
+    """Digests of what every report depends on besides its own inputs (cached per call site)."""
+    from importlib import resources
+
+    from .catalogue import load_catalogue
+    from .narrative import templates_digest
+
+    cat = load_catalogue()
+    pkg = Path(str(resources.files("danvan")))
+    h = hashlib.sha256()
+    for p in [pkg / "templates" / "nbconvert" / "report.html.j2", pkg / "static" / "report.css"]:
+        h.update(p.read_bytes())
+    return {
+        "catalogue_version": cat.version,
+        "catalogue_digest": cat.digest,
+        "templates_digest": templates_digest() + ":" + h.hexdigest(),
+    }
+
+
+def plan(
+    notebook,
+    params: dict,
+    outputs: Path,
+    *,
+    formats=("html",),
+    fingerprints: dict | None = None,
+    digests: dict | None = None,
+    check: bool = True,
+) -> RenderTask:
+    """Validate parameters and compute dependencies, provenance and cache key; start no kernel."""
+    notebook = Path(notebook).resolve()
+    meta = notebook_meta(notebook)
+    values = validate_parameters(notebook, params, check_data=check) if check else dict(params)
+    from .params import _defaults
+
+    full = _defaults(notebook) | values
+    kind = meta.get("kind", "ward")
+    dep = DEPENDENCIES[kind](full, fingerprints)
+    digests = digests or _static_digests()
+    nb_sha = sha256_file(notebook)
+    year = full.get("year", "")
+    code = full.get("unit_code") or full.get("parent_code") or "all"
+    outdir = Path(outputs) / str(year) / str(code)
+    stem = meta.get("stem", "report")
+    prov = report_provenance(
+        notebook=notebook, notebook_sha=nb_sha, parameters=values, data_fingerprint=dep.fingerprint,
+        data_source=dep.source, illustrative=dep.illustrative, **digests,
+    )
+    title = meta.get("title", "{unit_name} {year}").format(unit_name=_unit_name(full), **full)
+    key = cache_key(nb_sha, values, dep, digests | {"formats": sorted(formats)})
+    return RenderTask(str(notebook), values, str(outdir), tuple(formats), title, stem, key, prov,
+                      label=f"{year}/{code}/{stem}")
+
+
+class KernelStartError(RuntimeError):
+    """The kernel did not start (e.g. ZMQ port race). Safe to retry; notebook errors are not."""
+
+
+def _is_kernel_start_failure(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}"
+    return any(s in text for s in ("Address already in use", "Kernel didn't respond", "Kernel died before replying",
+                                   "RuntimeError: Kernel died", "ZMQError", "kernel_info"))
+
+
+def execute(task: RenderTask, *, engine: str = "warm", start_retries: int = 3) -> RenderOutcome:
+    """Execute and export one planned report. Never raises for a notebook error: returns 'failed'."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    t0 = time.perf_counter()
+    outdir = Path(task.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    out = RenderOutcome(task.label, task.params, "ok", task.outdir, key=task.key, provenance=task.provenance)
+    tmp_nb = outdir / f".{task.stem}.{os.getpid()}.tmp.ipynb"
+    final_nb = outdir / f"{task.stem}.ipynb"
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            nb = papermill.execute_notebook(
+                task.notebook, str(tmp_nb), parameters=task.params, engine_name=ENGINES.get(engine, engine),
+                request_save_on_cell_execute=False, progress_bar=False, log_output=False,
+                cwd=str(Path(task.notebook).parent),
+            )
+            break
+        except PapermillExecutionError as exc:
+            out.status, out.error, out.failed_cell = "failed", f"{exc.ename}: {exc.evalue}", exc.exec_count
+            break
+        except Exception as exc:  # kernel start-up failures are retried a bounded number of times
+            if _is_kernel_start_failure(exc) and attempt <= start_retries:
+                time.sleep(0.2 * attempt)
+                continue
+            out.status, out.error = "failed", "".join(traceback.format_exception_only(exc)).strip()
+            nb = None
+            break
+    out.attempts = attempt
+    if tmp_nb.exists():
+        os.replace(tmp_nb, final_nb)
+        out.files["ipynb"] = str(final_nb)
+    if out.status == "ok":
+        try:
+            written = export_formats(nb, outdir, formats=task.formats, title=task.title,
+                                     provenance=task.provenance, stem=task.stem)
+            out.files.update({k: str(v) for k, v in written.items()})
+        except Exception as exc:  # an export error fails this report only
+            out.status, out.error = "failed", "export: " + "".join(traceback.format_exception_only(exc)).strip()
+    if out.status != "ok":
+        for fmt in ("html", "pdf", "docx"):  # never leave a stale report beside a failed run
+            stale = outdir / f"{task.stem}.{fmt}"
+            if stale.exists():
+                stale.unlink()
+    out.seconds = round(time.perf_counter() - t0, 3)
+    return out
+
+
+def render(notebook, params: dict, outputs: Path, *, formats=("html",), engine: str = "warm") -> RenderOutcome:
+    """Plan and execute one report (``danvan render``)."""
+    task = plan(notebook, params, outputs, formats=formats)
+    outcome = execute(task, engine=engine)
+    if outcome.status == "ok":
+        atomic_write(Path(task.outdir) / f"{task.stem}.json",
+                     json.dumps(outcome.to_json() | {"seconds": None}, ensure_ascii=False, indent=1, sort_keys=True))
+    return outcome

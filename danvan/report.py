@@ -1,0 +1,311 @@
+"""The report model: blocks a report notebook displays, each rendered as HTML for the reader and
+carried as JSON (``application/vnd.danvan.block+json``) so that other exports (Word) rebuild the
+same document from the executed notebook.
+
+A report notebook stays thin::
+
+    r = WardReport.load(unit_code, year)
+    r.header()          # NĐ 30/2020 header block, title, illustrative banner when demo data
+    r.part("I")         # heading + free text / sentences from figures, per catalogue section
+    r.chart("budget")
+    r.end()             # Nơi nhận + signature block
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import html as _html
+import json
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+
+from .catalogue import Section
+from .charts import ChartSpec, render_svg
+from .indicators import Figures, load_figures
+from .narrative import render_section
+from .vnformat import MISSING, fmt_date, nfc
+
+__all__ = ["Block", "WardReport", "MIME_BLOCK", "report_meta", "markdown_html", "CHARTS"]
+
+MIME_BLOCK = "application/vnd.danvan.block+json"
+QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
+ILLUSTRATIVE = (
+    "SỐ LIỆU MINH HỌA – báo cáo này được tạo từ số liệu giả lập để trình diễn, "
+    "không phải số liệu chính thức của đơn vị."
+)
+
+
+@dataclass
+class Block:
+    """One displayable piece of a report. ``data`` is JSON; ``html`` is what the reader sees."""
+
+    kind: str
+    data: dict
+    html: str
+    text: str = ""
+    children: list["Block"] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        d = {"kind": self.kind, **self.data}
+        if self.children:
+            d["children"] = [c.to_json() for c in self.children]
+        return d
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {
+            "text/plain": self.text or f"<danvan {self.kind}>",
+            "text/html": self.html,
+            MIME_BLOCK: self.to_json(),
+        }
+
+    def __add__(self, other: "Block") -> "Block":
+        return group([self, other])
+
+
+def group(blocks: list[Block]) -> Block:
+    flat: list[Block] = []
+    for b in blocks:
+        flat.extend(b.children if b.kind == "group" else [b])
+    return Block("group", {}, "\n".join(b.html for b in flat), "\n\n".join(b.text for b in flat), flat)
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown():
+    import mistune
+
+    return mistune.create_markdown(escape=True, plugins=[])
+
+
+def markdown_html(md: str) -> str:
+    """Markdown of free-text sections -> HTML (raw HTML in data is escaped, never rendered)."""
+    return _markdown()(nfc(md)).strip()
+
+
+def report_meta(figs: Figures, overrides: dict | None = None) -> dict:
+    """Document metadata with defaults from the unit registry; data, then run parameters, win."""
+    from .units import load_registry
+
+    unit, year = figs.unit, figs.year
+    parent = None
+    if unit.parent_code:
+        try:
+            parent = load_registry().get(unit.parent_code, year)
+        except LookupError:
+            parent = None
+    meta = {
+        "parent_body": f"UBND {parent.name.upper()}" if parent else "",
+        "issuing_body": f"UBND {unit.name.upper()}",
+        "number": "",
+        "doc_code": "BC-UBND",
+        "place": unit.short,
+        "date": None,
+        "subject": f"Công tác Dân vận Chính quyền năm {year}",
+        "signing_authority": ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"],
+        "signer": "",
+        "recipients": [f"UBND {parent.name}" if parent else "Cấp trên trực tiếp", "Lưu: VT"],
+    }
+    for src in (figs.meta or {}, overrides or {}):
+        for k, v in src.items():
+            if k in meta and v not in (None, "", []):
+                meta[k] = v
+    if isinstance(meta["signing_authority"], str):
+        meta["signing_authority"] = [meta["signing_authority"]]
+    return meta
+
+
+def _date_text(meta: dict, year: int) -> str:
+    d = meta.get("date")
+    if d:
+        if isinstance(d, str):
+            d = _dt.date.fromisoformat(d)
+        return fmt_date(d)
+    return f"ngày …… tháng …… năm {year}"
+
+
+def _e(s) -> str:
+    return _html.escape(str(s), quote=True)
+
+
+# Charts of the ward report: name -> builder(figs) -> ChartSpec. Codes are catalogue codes.
+def _budget(figs: Figures) -> ChartSpec:
+    v = figs
+    bil = 1_000_000_000
+    def b(code):
+        x = v.raw(code)
+        return None if x is None else float(x) / bil
+    return ChartSpec(
+        title=f"Thu ngân sách năm {figs.year} so với dự toán",
+        categories=["Dự toán giao", "Tổng thu ngân sách", "Thu từ các khoản điều tiết"],
+        series=[("Tỷ đồng", [b("REV_ESTIMATE"), b("REV_TOTAL"), b("REV_TAX_REGULATED")])],
+        unit="tỷ đồng",
+    )
+
+
+def _eid(figs: Figures) -> ChartSpec:
+    r = lambda c: None if figs.raw(c) is None else float(figs.raw(c))  # noqa: E731
+    return ChartSpec(
+        title="Tài khoản định danh điện tử (người)",
+        categories=["Nhân khẩu đủ điều kiện", "Đã thu nhận tài khoản", "Đã kích hoạt tài khoản"],
+        series=[
+            ("Tổng số", [r("EID_ELIGIBLE"), None, None]),
+            ("Mức độ 1", [None, r("EID_ACCOUNTS_L1"), r("EID_ACTIVATED_L1")]),
+            ("Mức độ 2", [None, r("EID_ACCOUNTS_L2"), r("EID_ACTIVATED_L2")]),
+        ],
+        unit="người",
+        stacked=True,
+    )
+
+
+def _dvk(figs: Figures) -> ChartSpec:
+    r = lambda c: None if figs.raw(c) is None else float(figs.raw(c))  # noqa: E731
+    return ChartSpec(
+        title="Đăng ký thi đua “Dân vận khéo”",
+        categories=["Tổ dân phố tiêu biểu", "Tuyến đường xanh, sạch, đẹp", "Tuyến kiệt sáng, sạch, đẹp",
+                    "Hàng quán tiêu biểu"],
+        series=[("Số đăng ký", [r("DVK_GROUPS"), r("DVK_GREEN_STREETS"), r("DVK_ALLEYS"), r("DVK_SHOPS")])],
+    )
+
+
+def _petitions(figs: Figures) -> ChartSpec:
+    r = lambda c: None if figs.raw(c) is None else float(figs.raw(c))  # noqa: E731
+    return ChartSpec(
+        title="Tin báo ban đầu về an ninh, trật tự",
+        categories=["Tố giác tội phạm, kiến nghị khởi tố", "Tin về an ninh trật tự"],
+        series=[("Số tin", [r("SEC_REPORTS_CRIME"), r("SEC_REPORTS_ORDER")])],
+    )
+
+
+CHARTS = {"budget": _budget, "eid": _eid, "dvk": _dvk, "security": _petitions}
+
+
+class WardReport:
+    """The ward-year report "Công tác Dân vận Chính quyền"."""
+
+    def __init__(self, figs: Figures, meta_overrides: dict | None = None):
+        self.figs = figs
+        self.meta = report_meta(figs, meta_overrides)
+
+    @classmethod
+    def load(
+        cls,
+        unit_code: str,
+        year: int,
+        *,
+        db: str | None = None,
+        data_dir: str | None = None,
+        catalogue_files=(),
+        meta: dict | None = None,
+    ) -> "WardReport":
+        figs = load_figures(
+            unit_code, year, db=db or None, data_dir=data_dir or None, catalogue_files=tuple(catalogue_files)
+        )
+        return cls(figs, meta)
+
+    # ---- blocks ------------------------------------------------------------------------
+    def header(self) -> Block:
+        m, year = self.meta, self.figs.year
+        number = m["number"] or "\u2007" * 6
+        place_date = f"{_e(m['place'])}, {_date_text(m, year)}"
+        html = f"""<header class="nd30-header">
+<table class="nd30-top"><tr>
+<td class="nd30-left"><div class="parent">{_e(m['parent_body'])}</div>
+<div class="issuer">{_e(m['issuing_body'])}</div><div class="rule short"></div>
+<div class="docno">Số: {_e(number)}/{_e(m['doc_code'])}</div></td>
+<td class="nd30-right"><div class="quochieu">{QUOC_HIEU}</div>
+<div class="tieungu">{TIEU_NGU}</div><div class="rule full"></div>
+<div class="placedate">{place_date}</div></td>
+</tr></table>
+<div class="doc-title">BÁO CÁO</div>
+<div class="doc-subject">{_e(m['subject'])}</div><div class="rule subject"></div>
+</header>"""
+        blocks = [Block("header", {"meta": _jsonable(m), "place_date": nfc(place_date)}, html, m["subject"])]
+        if self.figs.illustrative:
+            blocks.append(Block("banner", {"text": ILLUSTRATIVE},
+                                f'<div class="banner illustrative" role="note">{_e(ILLUSTRATIVE)}</div>',
+                                ILLUSTRATIVE))
+        return group(blocks)
+
+    def _section_title(self, sec: Section) -> str:
+        if sec.is_part:
+            return f"{sec.code}. {sec.title}"
+        return f"{sec.code.split('.', 1)[1]}. {sec.title}"
+
+    def heading(self, sec: Section) -> Block:
+        level = 2 if sec.is_part else 3
+        title = self._section_title(sec)
+        return Block("heading", {"level": level, "text": title, "section": sec.code},
+                     f'<h{level} class="sec" id="sec-{_e(sec.code)}">{_e(title)}</h{level}>', title)
+
+    def body(self, sec: Section) -> Block | None:
+        figs = self.figs
+        blocks: list[Block] = []
+        if sec.free_text or sec.code in figs.texts:
+            md = figs.texts.get(sec.code)
+            if md:
+                blocks.append(Block("markdown", {"markdown": md, "section": sec.code},
+                                    f'<div class="free-text">{markdown_html(md)}</div>', md))
+            elif sec.free_text:
+                blocks.append(Block("paragraphs", {"paragraphs": [f"({MISSING})"], "missing": True},
+                                    f'<p class="missing">({MISSING})</p>', f"({MISSING})"))
+        if figs.catalogue.in_section(sec.code):
+            text = render_section(figs, sec.code, html=False)
+            htmls = render_section(figs, sec.code, html=True)
+            blocks.append(Block("paragraphs", {"paragraphs": text, "section": sec.code},
+                                "\n".join(f"<p>{h}</p>" for h in htmls), "\n\n".join(text)))
+        return group(blocks) if blocks else None
+
+    def section(self, code: str) -> Block:
+        sec = self.figs.catalogue.sections[code]
+        parts = [self.heading(sec)]
+        body = self.body(sec)
+        if body is not None:
+            parts.append(body)
+        return group(parts)
+
+    def part(self, part: str) -> Block:
+        """A whole part (I, II, III, IV, or a user part): its heading, body, and subsections."""
+        cat = self.figs.catalogue
+        blocks = [self.section(part)]
+        for sec in cat.subsections(part):
+            blocks.append(self.section(sec.code))
+        return group(blocks)
+
+    def parts(self) -> list[str]:
+        return [s.code for s in self.figs.catalogue.sections.values() if s.is_part]
+
+    def chart(self, name: str) -> Block:
+        spec = CHARTS[name](self.figs)
+        svg = render_svg(spec)
+        return Block("chart", {"name": name, "spec": spec.to_json()},
+                     f'<figure class="chart">{svg}</figure>', spec.title)
+
+    def table(self, section: str) -> Block:
+        """The figures of a section as a table (label, value with unit)."""
+        df = self.figs.to_frame(section)
+        rows = [[r.label, r.text] for r in df.itertuples()]
+        html = ['<table class="figures"><thead><tr><th>Chỉ tiêu</th><th>Số liệu</th></tr></thead><tbody>']
+        html += [f"<tr><td>{_e(a)}</td><td class=\"num\">{_e(b)}</td></tr>" for a, b in rows]
+        html.append("</tbody></table>")
+        return Block("table", {"columns": ["Chỉ tiêu", "Số liệu"], "rows": rows}, "".join(html),
+                     "\n".join(f"{a}: {b}" for a, b in rows))
+
+    def end(self) -> Block:
+        m = self.meta
+        recips = [r.rstrip(";. ") for r in m["recipients"]]
+        lines = [f"- {r};" for r in recips[:-1]] + ([f"- {recips[-1]}."] if recips else [])
+        auth = m["signing_authority"]
+        signer = m["signer"] or ""
+        html = f"""<footer class="nd30-end"><table><tr>
+<td class="noinhan"><div class="label">Nơi nhận:</div>{''.join(f'<div>{_e(x)}</div>' for x in lines)}</td>
+<td class="signature">{''.join(f'<div class="auth">{_e(a)}</div>' for a in auth)}
+<div class="sign-space"></div><div class="signer">{_e(signer)}</div></td>
+</tr></table></footer>"""
+        return Block("end", {"recipients": lines, "signing_authority": auth, "signer": signer}, html,
+                     "Nơi nhận: " + " ".join(lines))
+
+
+def _jsonable(d: dict) -> dict:
+    return json.loads(json.dumps(d, ensure_ascii=False, default=str))

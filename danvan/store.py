@@ -1,0 +1,363 @@
+"""Embedded store (SQLite, WAL) of figures, free-text sections and report metadata, with revisions.
+
+Nothing is overwritten in place: every import appends an ``imports`` row (when, file, sha256, by
+whom, catalogue version) and one revision per value that changed. The current value of a figure is
+its latest revision. One import is one transaction: a file is stored whole or not at all.
+
+Default location: ``$DANVAN_DB``, else ``data/danvan.sqlite`` in a source checkout, else
+``~/.local/share/danvan/danvan.sqlite``. Readers never block writers (WAL) and wait for a busy
+writer up to ``BUSY_TIMEOUT_S`` seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import getpass
+import hashlib
+import json
+import os
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+__all__ = ["Store", "Revision", "ImportResult", "FigureValue", "default_db_path", "project_root"]
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 60
+META_SECTION = "@meta"  # report metadata (issuing body, number, signer ...) stored as JSON text
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS store_info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS imports(
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    by TEXT NOT NULL,
+    catalogue_version TEXT NOT NULL,
+    catalogue_digest TEXT NOT NULL,
+    illustrative INTEGER NOT NULL DEFAULT 0,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS figure_revisions(
+    id INTEGER PRIMARY KEY,
+    unit_code TEXT NOT NULL CHECK (typeof(unit_code) = 'text'),
+    year INTEGER NOT NULL,
+    indicator TEXT NOT NULL,
+    value TEXT,                       -- canonical decimal text; NULL = withdrawn
+    import_id INTEGER NOT NULL REFERENCES imports(id)
+);
+CREATE INDEX IF NOT EXISTS figure_revisions_key ON figure_revisions(unit_code, year, indicator, id);
+CREATE TABLE IF NOT EXISTS text_revisions(
+    id INTEGER PRIMARY KEY,
+    unit_code TEXT NOT NULL CHECK (typeof(unit_code) = 'text'),
+    year INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    body TEXT NOT NULL,
+    import_id INTEGER NOT NULL REFERENCES imports(id)
+);
+CREATE INDEX IF NOT EXISTS text_revisions_key ON text_revisions(unit_code, year, section, id);
+CREATE VIEW IF NOT EXISTS current_figures AS
+    SELECT r.* FROM figure_revisions r
+    WHERE r.id = (SELECT MAX(id) FROM figure_revisions q
+                  WHERE q.unit_code = r.unit_code AND q.year = r.year AND q.indicator = r.indicator);
+CREATE VIEW IF NOT EXISTS current_texts AS
+    SELECT r.* FROM text_revisions r
+    WHERE r.id = (SELECT MAX(id) FROM text_revisions q
+                  WHERE q.unit_code = r.unit_code AND q.year = r.year AND q.section = r.section);
+"""
+
+
+def project_root() -> Path | None:
+    """The source checkout danvan runs from (``pyproject.toml`` naming danvan), if any."""
+    here = Path(__file__).resolve().parent.parent
+    pp = here / "pyproject.toml"
+    if pp.exists() and 'name = "danvan"' in pp.read_text(encoding="utf-8"):
+        return here
+    return None
+
+
+def default_db_path() -> Path:
+    env = os.environ.get("DANVAN_DB")
+    if env:
+        return Path(env)
+    root = project_root()
+    if root is not None:
+        return root / "data" / "danvan.sqlite"
+    return Path.home() / ".local" / "share" / "danvan" / "danvan.sqlite"
+
+
+def canonical(value: Decimal | None) -> str | None:
+    """Exact text of a Decimal without exponent or trailing zeros (``95.20`` -> ``95.2``)."""
+    if value is None:
+        return None
+    d = value.normalize()
+    if d == d.to_integral_value():
+        return str(d.quantize(Decimal(1)))
+    return format(d, "f")
+
+
+@dataclass(frozen=True)
+class FigureValue:
+    unit_code: str
+    year: int
+    indicator: str
+    value: Decimal | None
+
+
+@dataclass(frozen=True)
+class Revision:
+    revision: int
+    value: Decimal | None
+    at: str
+    file: str
+    sha256: str
+    by: str
+    illustrative: bool
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    import_id: int | None
+    changed: int
+    unchanged: int
+    texts_changed: int
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Store:
+    """A danvan SQLite store. Cheap to create; opens a connection per operation."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path else default_db_path()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # ---- connections ---------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def connect(self, *, readonly: bool = False) -> sqlite3.Connection:
+        if readonly:
+            if not self.path.exists():
+                raise FileNotFoundError(
+                    f"Chưa có kho dữ liệu {self.path}. Chạy `danvan setup` để tạo và nạp dữ liệu mẫu."
+                )
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.executescript(_SCHEMA)
+            con.execute(
+                "INSERT OR IGNORE INTO store_info(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        con.execute("PRAGMA foreign_keys=ON")
+        return con
+
+    @contextmanager
+    def transaction(self):
+        """One write transaction (``BEGIN IMMEDIATE``); rolled back whole on any exception."""
+        con = self.connect()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+
+    # ---- writing -------------------------------------------------------------------------
+    def write_import(
+        self,
+        *,
+        file: str,
+        sha256: str,
+        catalogue_version: str,
+        catalogue_digest: str,
+        figures: list[FigureValue] = (),
+        texts: dict[tuple[str, int, str], str] | None = None,
+        by: str | None = None,
+        illustrative: bool = False,
+        note: str = "",
+        at: str | None = None,
+        con: sqlite3.Connection | None = None,
+    ) -> ImportResult:
+        """Append the values that differ from the current ones, in one transaction.
+
+        ``texts`` maps ``(unit_code, year, section)`` to Markdown (``META_SECTION`` for metadata).
+        An import that changes nothing writes nothing (``import_id`` is None).
+        """
+        if con is None:
+            with self.transaction() as tx:
+                return self.write_import(
+                    file=file, sha256=sha256, catalogue_version=catalogue_version,
+                    catalogue_digest=catalogue_digest, figures=figures, texts=texts, by=by,
+                    illustrative=illustrative, note=note, at=at, con=tx,
+                )
+        keys = {(f.unit_code, f.year) for f in figures} | {(u, y) for (u, y, _s) in (texts or {})}
+        current: dict[tuple, str | None] = {}
+        current_text: dict[tuple, str] = {}
+        for unit, year in keys:
+            for ind, val in con.execute(
+                "SELECT indicator, value FROM current_figures WHERE unit_code=? AND year=?", (unit, year)
+            ):
+                current[(unit, year, ind)] = val
+            for sec, body in con.execute(
+                "SELECT section, body FROM current_texts WHERE unit_code=? AND year=?", (unit, year)
+            ):
+                current_text[(unit, year, sec)] = body
+        fig_rows, unchanged = [], 0
+        for f in figures:
+            if not isinstance(f.unit_code, str):
+                raise TypeError(f"unit_code must be str, got {f.unit_code!r}")
+            key = (f.unit_code, int(f.year), f.indicator)
+            val = canonical(f.value)
+            if key in current and current[key] == val:
+                unchanged += 1
+                continue
+            if key not in current and val is None:
+                unchanged += 1
+                continue
+            fig_rows.append((*key, val))
+        text_rows = [
+            (u, int(y), s, body) for (u, y, s), body in (texts or {}).items() if current_text.get((u, y, s)) != body
+        ]
+        if not fig_rows and not text_rows:
+            return ImportResult(None, 0, unchanged, 0)
+        cur = con.execute(
+            "INSERT INTO imports(at, file, sha256, by, catalogue_version, catalogue_digest, illustrative, note)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (
+                at or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                file, sha256, by or getpass.getuser(), catalogue_version, catalogue_digest,
+                int(illustrative), note,
+            ),
+        )
+        imp = cur.lastrowid
+        con.executemany(
+            "INSERT INTO figure_revisions(unit_code, year, indicator, value, import_id) VALUES (?,?,?,?,?)",
+            [(*r, imp) for r in fig_rows],
+        )
+        con.executemany(
+            "INSERT INTO text_revisions(unit_code, year, section, body, import_id) VALUES (?,?,?,?,?)",
+            [(*r, imp) for r in text_rows],
+        )
+        return ImportResult(imp, len(fig_rows), unchanged, len(text_rows))
+
+    # ---- reading -------------------------------------------------------------------------
+    def _read(self):
+        return self.connect(readonly=True)
+
+    def figures(self, unit_code: str, year: int) -> dict[str, Decimal | None]:
+        """Current value of every figure stored for the unit-year (withdrawn ones omitted)."""
+        con = self._read()
+        try:
+            rows = con.execute(
+                "SELECT indicator, value FROM current_figures WHERE unit_code=? AND year=? AND value IS NOT NULL",
+                (unit_code, int(year)),
+            ).fetchall()
+        finally:
+            con.close()
+        return {ind: Decimal(v) for ind, v in rows}
+
+    def texts(self, unit_code: str, year: int) -> dict[str, str]:
+        con = self._read()
+        try:
+            rows = con.execute(
+                "SELECT section, body FROM current_texts WHERE unit_code=? AND year=?", (unit_code, int(year))
+            ).fetchall()
+        finally:
+            con.close()
+        return dict(rows)
+
+    def report_meta(self, unit_code: str, year: int) -> dict:
+        body = self.texts(unit_code, year).get(META_SECTION)
+        return json.loads(body) if body else {}
+
+    def snapshot(self, unit_code: str, year: int) -> dict:
+        """Everything a report of the unit-year reads, in one read transaction.
+
+        ``fingerprint`` changes whenever any figure, text or metadata of the unit-year changes.
+        """
+        con = self._read()
+        try:
+            con.execute("BEGIN")
+            figs = con.execute(
+                "SELECT c.indicator, c.value, c.id, i.illustrative FROM current_figures c"
+                " JOIN imports i ON i.id = c.import_id WHERE c.unit_code=? AND c.year=?",
+                (unit_code, int(year)),
+            ).fetchall()
+            texts = con.execute(
+                "SELECT c.section, c.body, c.id, i.illustrative FROM current_texts c"
+                " JOIN imports i ON i.id = c.import_id WHERE c.unit_code=? AND c.year=?",
+                (unit_code, int(year)),
+            ).fetchall()
+            con.execute("COMMIT")
+        finally:
+            con.close()
+        ids = sorted([f"f{r[2]}" for r in figs] + [f"t{r[2]}" for r in texts])
+        return {
+            "figures": {ind: Decimal(v) for ind, v, _id, _ill in figs if v is not None},
+            "texts": {sec: body for sec, body, _id, _ill in texts if sec != META_SECTION},
+            "meta": next((json.loads(b) for s, b, _i, _l in texts if s == META_SECTION), {}),
+            "illustrative": any(r[3] for r in figs + texts),
+            "fingerprint": hashlib.sha256(",".join(ids).encode()).hexdigest(),
+        }
+
+    def fingerprints(self) -> dict[tuple[str, int], str]:
+        """``snapshot()['fingerprint']`` for every unit-year at once (for incremental batches)."""
+        con = self._read()
+        try:
+            rows = con.execute(
+                "SELECT unit_code, year, 'f' || id FROM current_figures"
+                " UNION ALL SELECT unit_code, year, 't' || id FROM current_texts"
+            ).fetchall()
+        finally:
+            con.close()
+        acc: dict[tuple[str, int], list[str]] = {}
+        for unit, year, rid in rows:
+            acc.setdefault((unit, int(year)), []).append(rid)
+        return {k: hashlib.sha256(",".join(sorted(v)).encode()).hexdigest() for k, v in acc.items()}
+
+    def unit_years(self) -> list[tuple[str, int]]:
+        con = self._read()
+        try:
+            rows = con.execute(
+                "SELECT DISTINCT unit_code, year FROM figure_revisions"
+                " UNION SELECT DISTINCT unit_code, year FROM text_revisions ORDER BY 2, 1"
+            ).fetchall()
+        finally:
+            con.close()
+        return [(u, int(y)) for u, y in rows]
+
+    def history(self, unit_code: str, year: int, indicator: str) -> list[Revision]:
+        """Every revision of one figure, oldest first."""
+        con = self._read()
+        try:
+            rows = con.execute(
+                "SELECT r.id, r.value, i.at, i.file, i.sha256, i.by, i.illustrative FROM figure_revisions r"
+                " JOIN imports i ON i.id = r.import_id"
+                " WHERE r.unit_code=? AND r.year=? AND r.indicator=? ORDER BY r.id",
+                (unit_code, int(year), indicator),
+            ).fetchall()
+        finally:
+            con.close()
+        return [
+            Revision(rid, Decimal(v) if v is not None else None, at, f, sha, by, bool(ill))
+            for rid, v, at, f, sha, by, ill in rows
+        ]

@@ -1,0 +1,173 @@
+"""Administrative unit registry: codes (always strings), names, parents, validity and lineage.
+
+The registry is versioned data (``danvan/data/units.csv``): one row per unit *and validity period*.
+The same code may appear in several rows (a code reused after the 2025 reorganisation, or a unit
+whose parent changed); ``(code, valid_from)`` identifies a row.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .vnformat import nfc
+
+__all__ = ["Unit", "UnitRegistry", "UnknownUnitError", "check_code_format", "load_registry"]
+
+_CODE_RE = re.compile(r"^\d{2}$|^\d{3}$|^\d{5}$")
+_TYPES = ("Thành phố", "Thị trấn", "Phường", "Xã", "Tỉnh", "Quận", "Huyện", "Thị xã", "Đặc khu")
+
+
+class UnknownUnitError(LookupError):
+    """A unit code that does not exist (in that year). The message says how to fix it."""
+
+
+def check_code_format(code) -> str:
+    """Return ``code`` if it is a unit code *string* (2, 3 or 5 digits), else raise TypeError/ValueError.
+
+    Integers are refused on purpose: ``1`` for ``"00001"`` loses the leading zeros.
+    """
+    if not isinstance(code, str):
+        raise TypeError(
+            f"unit code must be a string such as '19780', got {type(code).__name__} {code!r}; "
+            "with papermill pass it with -r (raw string), e.g. `-r unit_code 00004`"
+        )
+    if not _CODE_RE.match(code):
+        raise ValueError(f"unit code {code!r} is not a 5-digit string such as '19780' (communes) ")
+    return code
+
+
+def _date(text: str) -> _dt.date | None:
+    return _dt.date.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    type: str
+    parent_code: str
+    level: str
+    valid_from: _dt.date | None
+    valid_to: _dt.date | None
+    successor_code: str
+    source: str
+
+    @property
+    def short(self) -> str:
+        """Name without its type word: "Phường Phường Đúc" -> "Phường Đúc"."""
+        for t in sorted(_TYPES, key=len, reverse=True):
+            if self.name.startswith(t + " "):
+                return self.name[len(t) + 1 :]
+        return self.name
+
+    @property
+    def kind_word(self) -> str:
+        """"phường", "xã", ... as used inside a sentence."""
+        return self.type.lower()
+
+    def valid_in(self, year: int) -> bool:
+        """True when the unit existed on at least one day of ``year``."""
+        start = self.valid_from or _dt.date.min
+        end = self.valid_to or _dt.date.max
+        return start <= _dt.date(year, 12, 31) and end >= _dt.date(year, 1, 1)
+
+    def period(self) -> str:
+        a = self.valid_from.isoformat() if self.valid_from else "…"
+        b = self.valid_to.isoformat() if self.valid_to else "nay"
+        return f"{a} – {b}"
+
+
+class UnitRegistry:
+    """All units of one or more registry files; look-ups by code and year."""
+
+    def __init__(self, units: list[Unit], sources: list[str]):
+        self.units = units
+        self.sources = sources
+        self._by_code: dict[str, list[Unit]] = {}
+        for u in units:
+            self._by_code.setdefault(u.code, []).append(u)
+
+    @classmethod
+    def from_csv(cls, *paths) -> "UnitRegistry":
+        units: list[Unit] = []
+        for p in paths:
+            with open(p, encoding="utf-8-sig", newline="") as fh:
+                for row in csv.DictReader(fh):
+                    row = {k: nfc((v or "").strip()) for k, v in row.items()}
+                    units.append(
+                        Unit(
+                            code=check_code_format(row["code"]),
+                            name=row["name"],
+                            type=row["type"],
+                            parent_code=row.get("parent_code", ""),
+                            level=row.get("level", ""),
+                            valid_from=_date(row.get("valid_from", "")),
+                            valid_to=_date(row.get("valid_to", "")),
+                            successor_code=row.get("successor_code", ""),
+                            source=row.get("source", ""),
+                        )
+                    )
+        return cls(units, [str(p) for p in paths])
+
+    def __contains__(self, code) -> bool:
+        return code in self._by_code
+
+    def rows(self, code: str) -> list[Unit]:
+        return list(self._by_code.get(code, []))
+
+    def get(self, code, year: int) -> Unit:
+        """The unit with ``code`` that existed in ``year``; a clear error naming the fix otherwise."""
+        check_code_format(code)
+        rows = self._by_code.get(code)
+        if not rows:
+            raise UnknownUnitError(
+                f"Mã đơn vị {code!r} không có trong danh mục đơn vị hành chính ({', '.join(self.sources)}). "
+                "Kiểm tra lại mã (5 chữ số, ví dụ '19780'), hoặc bổ sung đơn vị vào danh mục."
+            )
+        for u in rows:
+            if u.valid_in(year):
+                return u
+        hints = []
+        for u in rows:
+            hint = f"{u.name} ({u.period()})"
+            if u.valid_to and u.valid_to.year < year and u.successor_code:
+                succ = [s for s in self.rows(u.successor_code) if s.valid_in(year)]
+                if succ:
+                    hint += f"; năm {year} thuộc {succ[0].name} (mã {succ[0].code})"
+            hints.append(hint)
+        preds = self.predecessors(code)
+        if preds:
+            hints.append("các đơn vị trước đó: " + ", ".join(f"{p.name} ({p.code})" for p in preds))
+        raise UnknownUnitError(
+            f"Mã đơn vị {code!r} không tồn tại trong năm {year}: " + "; ".join(hints) + "."
+        )
+
+    def children(self, parent_code: str, year: int, level: str | None = None) -> list[Unit]:
+        """Units directly under ``parent_code`` in ``year``, by code."""
+        out = [
+            u
+            for u in self.units
+            if u.parent_code == parent_code and u.valid_in(year) and (level is None or u.level == level)
+        ]
+        return sorted(out, key=lambda u: u.code)
+
+    def predecessors(self, code: str) -> list[Unit]:
+        """Ended units whose successor is ``code`` (those merged into it), by code."""
+        out = {(u.code, u.valid_from): u for u in self.units if u.successor_code == code and u.valid_to}
+        return [out[k] for k in sorted(out, key=lambda k: (k[0], k[1] or _dt.date.min))]
+
+
+def default_registry_path() -> Path:
+    return Path(str(resources.files("danvan") / "data" / "units.csv"))
+
+
+@functools.lru_cache(maxsize=8)
+def load_registry(*extra_paths: str) -> UnitRegistry:
+    """The shipped registry plus any extra registry files (cached; paths are the cache key)."""
+    return UnitRegistry.from_csv(default_registry_path(), *extra_paths)

@@ -1,0 +1,163 @@
+"""Vietnamese formatting and parsing of numbers, percentages, amounts and dates.
+
+Formatting follows how Vietnamese official reports write figures: "." groups thousands, ","
+separates decimals (Babel's ``vi`` locale), rates are rounded half-up (official tables do; Babel
+alone rounds half-even), and dates use the NĐ 30/2020 form "ngày 05 tháng 02 năm 2024".
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import format_decimal
+
+LOCALE = "vi"
+MISSING = "chưa có số liệu"
+
+__all__ = [
+    "LOCALE",
+    "MISSING",
+    "NumberParseError",
+    "nfc",
+    "to_decimal",
+    "round_half_up",
+    "fmt_number",
+    "fmt_percent",
+    "fmt_amount",
+    "fmt_fraction",
+    "fmt_padded",
+    "fmt_date",
+    "fmt_place_date",
+    "parse_number",
+]
+
+
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode NFC (the only form danvan stores or prints)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def to_decimal(value) -> Decimal:
+    """Exact Decimal of an int, Decimal, str or float (floats via their shortest repr)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("bool is not a number")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(float(value)))
+    return Decimal(str(value))
+
+
+def round_half_up(value, decimals: int = 0) -> Decimal:
+    """Round as official tables do: 0,585 -> 0,59 (Babel alone would give 0,58)."""
+    quantum = Decimal(1).scaleb(-decimals)
+    return to_decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def _pattern(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+
+
+def fmt_number(value, decimals: int | None = None) -> str:
+    """``7967592178`` -> ``7.967.592.178``; ``95.2`` -> ``95,2``.
+
+    With ``decimals=None`` an integral value prints without decimals and a non-integral one with
+    its own (significant) decimals; otherwise the value is rounded half-up to ``decimals``.
+    """
+    d = to_decimal(value)
+    if decimals is None:
+        decimals = 0 if d == d.to_integral_value() else -d.normalize().as_tuple().exponent
+    d = round_half_up(d, decimals)
+    if d == 0:
+        d = abs(d)  # never print "-0"
+    return format_decimal(d, format=_pattern(decimals), locale=LOCALE)
+
+
+def fmt_percent(value, decimals: int | None = None) -> str:
+    """A rate already in percent units: ``75.0659`` with 2 decimals -> ``75,07%``."""
+    return fmt_number(value, decimals) + "%"
+
+
+def fmt_amount(value, unit: str = "đồng") -> str:
+    """``7967592178`` -> ``7.967.592.178 đồng``."""
+    return f"{fmt_number(value, 0)} {unit}"
+
+
+def fmt_fraction(numerator, denominator) -> str:
+    """``9, 9`` -> ``9/9`` (the report's "9/9 tổ đạt tổ văn hoá")."""
+    return f"{fmt_number(numerator)}/{fmt_number(denominator)}"
+
+
+def fmt_padded(value) -> str:
+    """Whole numbers 0-9 as two digits ("04 tin"), as reports write small counts."""
+    d = to_decimal(value)
+    if d == d.to_integral_value() and 0 <= d < 10:
+        return f"{int(d):02d}"
+    return fmt_number(d)
+
+
+def _date(value) -> _dt.date:
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    return _dt.date.fromisoformat(str(value))
+
+
+def fmt_date(value) -> str:
+    """NĐ 30/2020 date: ``ngày 19 tháng 12 năm 2023``; day < 10 and months 1-2 get a leading 0."""
+    d = _date(value)
+    month = f"{d.month:02d}" if d.month < 3 else str(d.month)
+    return f"ngày {d.day:02d} tháng {month} năm {d.year}"
+
+
+def fmt_place_date(place: str, value) -> str:
+    """``Phường Đúc, ngày 19 tháng 12 năm 2023`` (place first, as the decree's header writes it)."""
+    return f"{nfc(place)}, {fmt_date(value)}"
+
+
+class NumberParseError(ValueError):
+    """A text that is not a number in Vietnamese (or plain machine) notation."""
+
+
+_WORD_ZERO = {"không", "0"}
+_GROUPED = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")  # 7.967.592.178 / 1.234,5
+_PLAIN_COMMA = re.compile(r"^-?\d+(,\d+)?$")  # 95,2 / 1109
+_PLAIN_DOT = re.compile(r"^-?\d+\.\d{1,2}$|^-?\d+\.\d{4,}$")  # 95.2 (machine decimal, unambiguous)
+_SUFFIX = re.compile(r"^(?P<num>[-\d.,\s]+?)\s*(?P<pct>%)?\s*(?P<unit>[^\d%]*)$")
+
+
+def parse_number(text) -> tuple[Decimal, bool]:
+    """Parse a figure as a ward writes it; return ``(value, is_percent)``.
+
+    Accepts ``7.967.592.178``, ``7.967.592.178 đồng``, ``75,07%``, ``95,2``, ``1.109 suất``,
+    ``không`` (zero), and plain machine decimals ``95.2``. A dot followed by exactly three digits is
+    a thousands separator (Vietnamese), so ``1.109`` is 1109. Raises :class:`NumberParseError`.
+    """
+    if isinstance(text, (int, float, Decimal)) and not isinstance(text, bool):
+        return to_decimal(text), False
+    s = nfc(str(text)).strip().replace("\u00a0", " ")
+    if s == "":
+        raise NumberParseError("empty")
+    if s.lower() in _WORD_ZERO:
+        return Decimal(0), False
+    m = _SUFFIX.match(s)
+    if not m:
+        raise NumberParseError(s)
+    num = m.group("num").replace(" ", "")
+    is_pct = bool(m.group("pct"))
+    try:
+        if _GROUPED.match(num):
+            return Decimal(num.replace(".", "").replace(",", ".")), is_pct
+        if _PLAIN_COMMA.match(num):
+            return Decimal(num.replace(",", ".")), is_pct
+        if _PLAIN_DOT.match(num):
+            return Decimal(num), is_pct
+    except InvalidOperation:  # pragma: no cover - regexes admit only digits
+        pass
+    raise NumberParseError(s)
