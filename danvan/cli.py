@@ -127,10 +127,8 @@ def _cmd_setup(args) -> int:
     changed = sum(r.changed + r.texts_changed for r in results)
     print(f"store {store.path}: reference data loaded ({len(results)} unit-years, {changed} new values)")
     if not args.no_demo:
-        try:
-            from .demo import load_demo
-        except ImportError:  # demo data generator not installed in this build
-            return 0
+        from .demo import load_demo
+
         n = load_demo(store)
         print(f"store {store.path}: illustrative demo data loaded ({n} unit-years)")
     return 0

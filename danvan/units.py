@@ -130,9 +130,13 @@ class UnitRegistry:
                 f"Mã đơn vị {code!r} không có trong danh mục đơn vị hành chính ({', '.join(self.sources)}). "
                 "Kiểm tra lại mã (5 chữ số, ví dụ '19780'), hoặc bổ sung đơn vị vào danh mục."
             )
-        for u in rows:
-            if u.valid_in(year):
-                return u
+        valid = [u for u in rows if u.valid_in(year)]
+        if valid:
+            # a code reused within the year (2025: old commune until 30/6, new ward from 1/7):
+            # the unit existing at the end of the year is the one that reports for that year
+            year_end = _dt.date(year, 12, 31)
+            valid.sort(key=lambda u: not ((u.valid_from or _dt.date.min) <= year_end <= (u.valid_to or _dt.date.max)))
+            return valid[0]
         hints = []
         for u in rows:
             hint = f"{u.name} ({u.period()})"
@@ -168,6 +172,14 @@ def default_registry_path() -> Path:
 
 
 @functools.lru_cache(maxsize=8)
+def _load(paths: tuple[str, ...]) -> UnitRegistry:
+    return UnitRegistry.from_csv(*paths)
+
+
 def load_registry(*extra_paths: str) -> UnitRegistry:
-    """The shipped registry plus any extra registry files (cached; paths are the cache key)."""
-    return UnitRegistry.from_csv(default_registry_path(), *extra_paths)
+    """The shipped registry, plus registry files named in ``$DANVAN_UNITS`` (``os.pathsep``-separated)
+    and ``extra_paths`` (cached per set of paths)."""
+    import os
+
+    env = [p for p in os.environ.get("DANVAN_UNITS", "").split(os.pathsep) if p]
+    return _load((str(default_registry_path()), *env, *map(str, extra_paths)))
