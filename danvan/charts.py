@@ -129,7 +129,12 @@ def _draw(spec: ChartSpec):
             ax.legend(frameon=False, fontsize=8, loc="lower right" if spec.horizontal else "best")
         if spec.note:
             fig.text(0.01, 0.01, spec.note, fontsize=7, style="italic", color="#444444")
-        fig.tight_layout()
+        # fixed margins instead of tight_layout(), which draws the whole figure once more
+        longest = max((len(c) for c in cats), default=10) if spec.horizontal else 0
+        left = min(0.55, 0.05 + longest * 0.075 / 6.3) if spec.horizontal else 0.1
+        legend_room = 0.0
+        fig.subplots_adjust(left=left, right=0.97, top=1 - 0.38 / height,
+                            bottom=(0.45 + legend_room) / height)
     return fig
 
 

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import sys
+import threading
 import warnings
 
 import nbformat
@@ -29,6 +30,8 @@ __all__ = ["WarmEngine", "shell_available", "ENGINE_NAME"]
 
 ENGINE_NAME = "danvan"
 _SHELL = None
+# One notebook at a time per process (Dask workers may run several tasks in threads).
+_LOCK = threading.RLock()
 
 
 def _shell_classes():
@@ -65,6 +68,17 @@ def _shell_classes():
 
         def finish_displayhook(self):
             pass
+
+        def flush(self):
+            # IPython's flush ends with gc.collect() (~0.3 s on a warm heap): clear the output
+            # cache without it; the fresh namespace below drops the references anyway.
+            for n in range(1, self.prompt_count + 1):
+                self.shell.user_ns_hidden.pop(f"_{n}", None)
+                self.shell.user_ns.pop(f"_{n}", None)
+            oh = self.shell.user_ns.get("_oh")
+            if oh is not None:
+                oh.clear()
+            self._, self.__, self.___ = "", "", ""
 
     class DanvanShell(InteractiveShell):
         displayhook_class = CapturingDisplayHook
@@ -104,11 +118,14 @@ def get_shell():
                 "the 'danvan' engine cannot run inside a Jupyter kernel; use engine 'nbclient' "
                 "(danvan render --kernel fresh)"
             )
+        from traitlets.config import Config
+
         cls = _shell_classes()
-        shell = cls.instance(colors="nocolor")
+        cfg = Config()
+        cfg.HistoryManager.enabled = False  # no sqlite history file shared by parallel workers
+        shell = cls.instance(config=cfg, colors="nocolor")
         shell._danvan_sink = []
         shell._danvan_count = 0
-        shell.run_line_magic("matplotlib", "inline") if False else None  # charts are explicit Figures
         _SHELL = shell
     return _SHELL
 
@@ -172,7 +189,7 @@ def run_notebook_in_process(nb_man) -> None:
                 nb_man.cell_complete(cell, index)
                 break
             nb_man.cell_complete(cell, index)
-    shell.reset(new_session=True)
+    shell.user_ns.clear()  # drop the report's objects now; the next run starts with reset()
     shell._danvan_sink = []
 
 
@@ -181,4 +198,5 @@ class WarmEngine(Engine):
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
-        run_notebook_in_process(nb_man)
+        with _LOCK:
+            run_notebook_in_process(nb_man)

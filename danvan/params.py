@@ -14,11 +14,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ParameterError", "ParamSpec", "notebook_parameters", "validate_parameters"]
+__all__ = ["ParameterError", "NoDataError", "ParamSpec", "notebook_parameters", "validate_parameters"]
 
 
 class ParameterError(ValueError):
     """Bad run parameters; raised before any kernel starts."""
+
+
+class NoDataError(ParameterError):
+    """Valid parameters, but the store (or data directory) holds nothing for that unit-year."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ def _check_has_data(code: str, year: int, db, data_dir) -> None:
     if data_dir:
         base = Path(data_dir) / code / str(year)
         if not base.is_dir():
-            raise ParameterError(f"no data for unit {code} in {year}: directory {base} does not exist")
+            raise NoDataError(f"no data for unit {code} in {year}: directory {base} does not exist")
         return
     from .store import Store
 
@@ -152,7 +156,7 @@ def _check_has_data(code: str, year: int, db, data_dir) -> None:
     years = sorted(y for u, y in store.unit_years() if u == code)
     if year not in years:
         have = f"years with data for {code}: {', '.join(map(str, years))}" if years else f"no year has data for {code}"
-        raise ParameterError(
+        raise NoDataError(
             f"no data for unit {code} in {year} in {store.path} ({have}). "
             f"Create a form with `danvan form --unit {code} --year {year}`, fill it, then `danvan import FILE`."
         )

@@ -10,6 +10,7 @@ Notebook metadata ``danvan`` says what a notebook renders::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -60,9 +61,20 @@ def _ward_dependency(params: dict, fingerprints: dict | None) -> Dependency:
 DEPENDENCIES = {"ward": _ward_dependency}
 
 
+@functools.lru_cache(maxsize=64)
+def _notebook_info(path: str, mtime: float) -> tuple[dict, str]:
+    nb = nbformat.read(path, as_version=4)
+    return dict(nb.metadata.get("danvan", {})), sha256_file(path)
+
+
+def notebook_info(notebook: Path) -> tuple[dict, str]:
+    """``(danvan metadata, sha256)`` of a notebook file (cached while the file is unchanged)."""
+    path = str(Path(notebook).resolve())
+    return _notebook_info(path, os.path.getmtime(path))
+
+
 def notebook_meta(notebook: Path) -> dict:
-    nb = nbformat.read(str(notebook), as_version=4)
-    return dict(nb.metadata.get("danvan", {}))
+    return notebook_info(notebook)[0]
 
 
 @dataclass
@@ -151,15 +163,18 @@ def plan(
 ) -> RenderTask:
     """Validate parameters and compute dependencies, provenance and cache key; start no kernel."""
     notebook = Path(notebook).resolve()
-    meta = notebook_meta(notebook)
-    values = validate_parameters(notebook, params, check_data=check) if check else dict(params)
-    from .params import _defaults
+    meta, nb_sha = notebook_info(notebook)
+    bulk = fingerprints is not None
+    values = validate_parameters(notebook, params, check_data=check and not bulk) if check else dict(params)
+    from .params import NoDataError, _defaults
 
     full = _defaults(notebook) | values
     kind = meta.get("kind", "ward")
+    if check and bulk and kind == "ward" and not full.get("data_dir"):
+        if (full["unit_code"], int(full["year"])) not in fingerprints:
+            raise NoDataError(f"no data for unit {full['unit_code']} in {full['year']}")
     dep = DEPENDENCIES[kind](full, fingerprints)
     digests = digests or _static_digests()
-    nb_sha = sha256_file(notebook)
     year = full.get("year", "")
     code = full.get("unit_code") or full.get("parent_code") or "all"
     outdir = Path(outputs) / str(year) / str(code)
@@ -226,8 +241,11 @@ def execute(task: RenderTask, *, engine: str = "warm", start_retries: int = 3) -
             out.files.update({k: str(v) for k, v in written.items()})
         except Exception as exc:  # an export error fails this report only
             out.status, out.error = "failed", "export: " + "".join(traceback.format_exception_only(exc)).strip()
-    if out.status != "ok":
-        for fmt in ("html", "pdf", "docx"):  # never leave a stale report beside a failed run
+    if out.status == "ok":
+        atomic_write(outdir / f"{task.stem}.json",
+                     json.dumps(out.to_json() | {"seconds": None}, ensure_ascii=False, indent=1, sort_keys=True))
+    else:
+        for fmt in ("html", "pdf", "docx", "json"):  # never leave a stale report beside a failed run
             stale = outdir / f"{task.stem}.{fmt}"
             if stale.exists():
                 stale.unlink()
@@ -238,8 +256,4 @@ def execute(task: RenderTask, *, engine: str = "warm", start_retries: int = 3) -
 def render(notebook, params: dict, outputs: Path, *, formats=("html",), engine: str = "warm") -> RenderOutcome:
     """Plan and execute one report (``danvan render``)."""
     task = plan(notebook, params, outputs, formats=formats)
-    outcome = execute(task, engine=engine)
-    if outcome.status == "ok":
-        atomic_write(Path(task.outdir) / f"{task.stem}.json",
-                     json.dumps(outcome.to_json() | {"seconds": None}, ensure_ascii=False, indent=1, sort_keys=True))
-    return outcome
+    return execute(task, engine=engine)

@@ -319,20 +319,25 @@ class Store:
             "fingerprint": hashlib.sha256(",".join(ids).encode()).hexdigest(),
         }
 
-    def fingerprints(self) -> dict[tuple[str, int], str]:
-        """``snapshot()['fingerprint']`` for every unit-year at once (for incremental batches)."""
+    def fingerprints(self) -> dict[tuple[str, int], tuple[str, bool]]:
+        """``(snapshot fingerprint, illustrative)`` for every unit-year at once (incremental batches)."""
         con = self._read()
         try:
             rows = con.execute(
-                "SELECT unit_code, year, 'f' || id FROM current_figures"
-                " UNION ALL SELECT unit_code, year, 't' || id FROM current_texts"
+                "SELECT c.unit_code, c.year, 'f' || c.id, i.illustrative FROM current_figures c"
+                " JOIN imports i ON i.id = c.import_id"
+                " UNION ALL SELECT c.unit_code, c.year, 't' || c.id, i.illustrative FROM current_texts c"
+                " JOIN imports i ON i.id = c.import_id"
             ).fetchall()
         finally:
             con.close()
         acc: dict[tuple[str, int], list[str]] = {}
-        for unit, year, rid in rows:
-            acc.setdefault((unit, int(year)), []).append(rid)
-        return {k: hashlib.sha256(",".join(sorted(v)).encode()).hexdigest() for k, v in acc.items()}
+        ill: dict[tuple[str, int], bool] = {}
+        for unit, year, rid, illustrative in rows:
+            key = (unit, int(year))
+            acc.setdefault(key, []).append(rid)
+            ill[key] = ill.get(key, False) or bool(illustrative)
+        return {k: (hashlib.sha256(",".join(sorted(v)).encode()).hexdigest(), ill[k]) for k, v in acc.items()}
 
     def unit_years(self) -> list[tuple[str, int]]:
         con = self._read()
