@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-__all__ = ["Store", "Revision", "ImportResult", "FigureValue", "default_db_path", "project_root"]
+__all__ = ["Store", "Revision", "TextRevision", "ImportResult", "FigureValue", "default_db_path", "project_root"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: figure_revisions.note, units, catalogues
 BUSY_TIMEOUT_S = 60
 META_SECTION = "@meta"  # report metadata (issuing body, number, signer ...) stored as JSON text
 
@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS figure_revisions(
     year INTEGER NOT NULL,
     indicator TEXT NOT NULL,
     value TEXT,                       -- canonical decimal text; NULL = withdrawn
-    import_id INTEGER NOT NULL REFERENCES imports(id)
+    import_id INTEGER NOT NULL REFERENCES imports(id),
+    note TEXT NOT NULL DEFAULT ''     -- the ward's note beside the value (form column "Ghi chú")
 );
 CREATE INDEX IF NOT EXISTS figure_revisions_key ON figure_revisions(unit_code, year, indicator, id);
 CREATE TABLE IF NOT EXISTS text_revisions(
@@ -59,6 +60,24 @@ CREATE TABLE IF NOT EXISTS text_revisions(
     import_id INTEGER NOT NULL REFERENCES imports(id)
 );
 CREATE INDEX IF NOT EXISTS text_revisions_key ON text_revisions(unit_code, year, section, id);
+-- registry rows of the units figures were imported for, and every catalogue version used
+CREATE TABLE IF NOT EXISTS units(
+    code TEXT NOT NULL CHECK (typeof(code) = 'text'),
+    valid_from TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL,
+    type TEXT NOT NULL DEFAULT '',
+    parent_code TEXT NOT NULL DEFAULT '',
+    level TEXT NOT NULL DEFAULT '',
+    valid_to TEXT NOT NULL DEFAULT '',
+    successor_code TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (code, valid_from, name)
+);
+CREATE TABLE IF NOT EXISTS catalogues(
+    digest TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    body TEXT NOT NULL                -- JSON: sections and indicators as loaded
+);
 CREATE VIEW IF NOT EXISTS current_figures AS
     SELECT r.* FROM figure_revisions r
     WHERE r.id = (SELECT MAX(id) FROM figure_revisions q
@@ -99,12 +118,28 @@ def canonical(value: Decimal | None) -> str | None:
     return format(d, "f")
 
 
+def _migrate(con: sqlite3.Connection) -> None:
+    """Bring a store made by an older danvan up to ``SCHEMA_VERSION`` (additive changes only)."""
+    cols = {r[1] for r in con.execute("PRAGMA table_info(figure_revisions)")}
+    if "note" not in cols:
+        try:
+            con.execute("ALTER TABLE figure_revisions ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+        except sqlite3.OperationalError as exc:  # another connection migrated it first
+            if "duplicate column" not in str(exc):
+                raise
+    con.execute(
+        "UPDATE store_info SET value=? WHERE key='schema_version' AND CAST(value AS INTEGER) < ?",
+        (str(SCHEMA_VERSION), SCHEMA_VERSION),
+    )
+
+
 @dataclass(frozen=True)
 class FigureValue:
     unit_code: str
     year: int
     indicator: str
     value: Decimal | None
+    note: str = ""  # kept with the revision; a changed note alone does not make a new revision
 
 
 @dataclass(frozen=True)
@@ -116,6 +151,19 @@ class Revision:
     sha256: str
     by: str
     illustrative: bool
+    note: str = ""
+    import_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TextRevision:
+    revision: int
+    body: str
+    at: str
+    file: str
+    sha256: str
+    by: str
+    import_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +208,7 @@ class Store:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
             con.executescript(_SCHEMA)
+            _migrate(con)
             con.execute(
                 "INSERT OR IGNORE INTO store_info(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
@@ -233,7 +282,7 @@ class Store:
             if key not in current and val is None:
                 unchanged += 1
                 continue
-            fig_rows.append((*key, val))
+            fig_rows.append((*key, val, f.note or ""))
         text_rows = [
             (u, int(y), s, body) for (u, y, s), body in (texts or {}).items() if current_text.get((u, y, s)) != body
         ]
@@ -250,7 +299,7 @@ class Store:
         )
         imp = cur.lastrowid
         con.executemany(
-            "INSERT INTO figure_revisions(unit_code, year, indicator, value, import_id) VALUES (?,?,?,?,?)",
+            "INSERT INTO figure_revisions(unit_code, year, indicator, value, note, import_id) VALUES (?,?,?,?,?,?)",
             [(*r, imp) for r in fig_rows],
         )
         con.executemany(
@@ -354,8 +403,10 @@ class Store:
         """Every revision of one figure, oldest first."""
         con = self._read()
         try:
+            has_note = "note" in {r[1] for r in con.execute("PRAGMA table_info(figure_revisions)")}
             rows = con.execute(
-                "SELECT r.id, r.value, i.at, i.file, i.sha256, i.by, i.illustrative FROM figure_revisions r"
+                "SELECT r.id, r.value, i.at, i.file, i.sha256, i.by, i.illustrative, "
+                + ("r.note" if has_note else "''") + ", i.id FROM figure_revisions r"
                 " JOIN imports i ON i.id = r.import_id"
                 " WHERE r.unit_code=? AND r.year=? AND r.indicator=? ORDER BY r.id",
                 (unit_code, int(year), indicator),
@@ -363,6 +414,62 @@ class Store:
         finally:
             con.close()
         return [
-            Revision(rid, Decimal(v) if v is not None else None, at, f, sha, by, bool(ill))
-            for rid, v, at, f, sha, by, ill in rows
+            Revision(rid, Decimal(v) if v is not None else None, at, f, sha, by, bool(ill), note, imp)
+            for rid, v, at, f, sha, by, ill, note, imp in rows
         ]
+
+    def text_history(self, unit_code: str, year: int, section: str) -> list[TextRevision]:
+        """Every revision of one free-text section, oldest first."""
+        con = self._read()
+        try:
+            rows = con.execute(
+                "SELECT r.id, r.body, i.at, i.file, i.sha256, i.by, i.id FROM text_revisions r"
+                " JOIN imports i ON i.id = r.import_id"
+                " WHERE r.unit_code=? AND r.year=? AND r.section=? ORDER BY r.id",
+                (unit_code, int(year), section),
+            ).fetchall()
+        finally:
+            con.close()
+        return [TextRevision(*r) for r in rows]
+
+    def revision_counts(self, unit_code: str, year: int) -> dict[str, int]:
+        """How many revisions each figure of the unit-year has (figures never stored are absent)."""
+        con = self._read()
+        try:
+            rows = con.execute(
+                "SELECT indicator, COUNT(*) FROM figure_revisions WHERE unit_code=? AND year=? GROUP BY indicator",
+                (unit_code, int(year)),
+            ).fetchall()
+        finally:
+            con.close()
+        return dict(rows)
+
+    # ---- reference facts kept with the data ----------------------------------------------
+    @staticmethod
+    def record_units(con: sqlite3.Connection, units) -> None:
+        """Keep the registry rows (``units.Unit``) of imported units (existing rows are kept as they are)."""
+        con.executemany(
+            "INSERT OR IGNORE INTO units(code, valid_from, name, type, parent_code, level, valid_to,"
+            " successor_code, source) VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (u.code, u.valid_from.isoformat() if u.valid_from else "", u.name, u.type, u.parent_code,
+                 u.level, u.valid_to.isoformat() if u.valid_to else "", u.successor_code, u.source)
+                for u in units
+            ],
+        )
+
+    @staticmethod
+    def record_catalogue(con: sqlite3.Connection, cat) -> None:
+        """Keep the definitions of the catalogue version an import was validated against."""
+        from dataclasses import asdict
+
+        if con.execute("SELECT 1 FROM catalogues WHERE digest=?", (cat.digest,)).fetchone():
+            return
+        body = {
+            "sections": [asdict(x) for x in cat.sections.values()],
+            "indicators": [asdict(x) for x in cat.indicators.values()],
+        }
+        con.execute(
+            "INSERT OR IGNORE INTO catalogues(digest, version, body) VALUES (?,?,?)",
+            (cat.digest, cat.version, json.dumps(body, ensure_ascii=False, sort_keys=True, default=list)),
+        )

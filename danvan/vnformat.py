@@ -32,6 +32,8 @@ __all__ = [
     "fmt_date",
     "fmt_place_date",
     "parse_number",
+    "parse_figure",
+    "ParsedFigure",
 ]
 
 
@@ -129,26 +131,79 @@ _WORD_ZERO = {"không", "0"}
 _GROUPED = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")  # 7.967.592.178 / 1.234,5
 _PLAIN_COMMA = re.compile(r"^-?\d+(,\d+)?$")  # 95,2 / 1109
 _PLAIN_DOT = re.compile(r"^-?\d+\.\d{1,2}$|^-?\d+\.\d{4,}$")  # 95.2 (machine decimal, unambiguous)
+_DOT3 = re.compile(r"^-?\d{1,3}\.\d{3}$")  # 1.109: thousands, or a rate's 3 decimals (rate=True)
 _SUFFIX = re.compile(r"^(?P<num>[-\d.,\s]+?)\s*(?P<pct>%)?\s*(?P<unit>[^\d%]*)$")
+_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-"})
+# Multipliers a ward may write before the unit: "387 triệu đồng", "7,9 tỷ đồng" (exact in Decimal).
+_SCALE = {"nghìn": 3, "ngàn": 3, "triệu": 6, "tỷ": 9, "tỉ": 9}
+
+
+class ParsedFigure(tuple):
+    """``(value, is_percent, unit_text)``: what :func:`parse_figure` read (unit_text in NFC, may be "")."""
+
+    __slots__ = ()
+
+    def __new__(cls, value: Decimal, is_percent: bool, unit: str = ""):
+        return super().__new__(cls, (value, is_percent, unit))
+
+    value = property(lambda self: self[0])
+    is_percent = property(lambda self: self[1])
+    unit = property(lambda self: self[2])
+
+
+def parse_figure(text, *, rate: bool = False) -> ParsedFigure:
+    """Parse a figure as a ward writes it; return ``(value, is_percent, unit_text)``.
+
+    Like :func:`parse_number`, and also: a multiplier word before the unit scales the value exactly
+    (``387 triệu đồng`` -> 387000000), "−" (U+2212) and "–" are minus signs, and with ``rate=True``
+    (the figure is a percentage, never above 100) ``98.755`` is read as a decimal, not 98755.
+    """
+    if isinstance(text, (int, float, Decimal)) and not isinstance(text, bool):
+        return ParsedFigure(to_decimal(text), False, "")
+    s = nfc(str(text)).strip().replace("\u00a0", " ").translate(_MINUS)
+    if s == "":
+        raise NumberParseError("empty")
+    if s.lower() in _WORD_ZERO:
+        return ParsedFigure(Decimal(0), False, "")
+    m = _SUFFIX.match(s)
+    if not m:
+        raise NumberParseError(s)
+    num = m.group("num").replace(" ", "")
+    is_pct = bool(m.group("pct"))
+    unit = m.group("unit").strip()
+    scale = 0
+    first = unit.split(" ", 1)[0].lower() if unit else ""
+    if first in _SCALE and not is_pct:
+        scale = _SCALE[first]
+        unit = unit[len(first):].strip()
+    value = None
+    if rate and _DOT3.match(num):
+        value = Decimal(num)
+    elif _GROUPED.match(num):
+        value = Decimal(num.replace(".", "").replace(",", "."))
+    elif _PLAIN_COMMA.match(num):
+        value = Decimal(num.replace(",", "."))
+    elif _PLAIN_DOT.match(num):
+        value = Decimal(num)
+    if value is None:
+        raise NumberParseError(s)
+    if scale:
+        value = value.scaleb(scale)
+        if value == value.to_integral_value():
+            value = value.quantize(Decimal(1))
+    return ParsedFigure(value, is_pct, unit)
 
 
 def parse_number(text) -> tuple[Decimal, bool]:
     """Parse a figure as a ward writes it; return ``(value, is_percent)``.
 
     Accepts ``7.967.592.178``, ``7.967.592.178 đồng``, ``75,07%``, ``95,2``, ``1.109 suất``,
-    ``không`` (zero), and plain machine decimals ``95.2``. A dot followed by exactly three digits is
-    a thousands separator (Vietnamese), so ``1.109`` is 1109. Raises :class:`NumberParseError`.
+    ``không`` (zero), ``387 triệu đồng`` (scaled exactly) and plain machine decimals ``95.2``. A dot
+    followed by exactly three digits is a thousands separator (Vietnamese), so ``1.109`` is 1109.
+    Raises :class:`NumberParseError`. :func:`parse_figure` also returns the unit written after it.
     """
-    if isinstance(text, (int, float, Decimal)) and not isinstance(text, bool):
-        return to_decimal(text), False
-    s = nfc(str(text)).strip().replace("\u00a0", " ")
-    if s == "":
-        raise NumberParseError("empty")
-    if s.lower() in _WORD_ZERO:
-        return Decimal(0), False
-    m = _SUFFIX.match(s)
-    if not m:
-        raise NumberParseError(s)
+    value, is_pct, _unit = parse_figure(text)
+    return value, is_pct
     num = m.group("num").replace(" ", "")
     is_pct = bool(m.group("pct"))
     try:
