@@ -247,6 +247,14 @@ tr.failed td {{ background: #fdecea; }} tr.no-data td {{ background: #fff8e1; }}
     atomic_write(outputs / INDEX, page)
 
 
+def _sweep_temp_files(outputs: Path) -> None:
+    """Remove temporary files a killed run left (hidden names; never visible as reports)."""
+    for p in outputs.glob("*/*/.*.tmp*"):
+        p.unlink(missing_ok=True)
+    for p in outputs.glob(".*.tmp"):
+        p.unlink(missing_ok=True)
+
+
 # ---- execution ----------------------------------------------------------------------------
 def _worker_init() -> None:
     """Pay imports, font registration and shell creation once per worker process."""
@@ -383,6 +391,7 @@ def run_batch(
     outputs = Path(outputs)
     result = BatchResult()
     with outputs_lock(outputs):
+        _sweep_temp_files(outputs)
         store = Store(db)
         fingerprints = store.fingerprints() if store.exists() else {}
         digests = _static_digests()

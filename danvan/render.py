@@ -103,6 +103,7 @@ class RenderOutcome:
     key: str = ""
     provenance: dict = field(default_factory=dict)
     attempts: int = 1
+    peak_rss_mb: float = 0.0  # peak resident memory of the process that rendered it
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -242,14 +243,17 @@ def execute(task: RenderTask, *, engine: str = "warm", start_retries: int = 3) -
         except Exception as exc:  # an export error fails this report only
             out.status, out.error = "failed", "export: " + "".join(traceback.format_exception_only(exc)).strip()
     if out.status == "ok":
-        atomic_write(outdir / f"{task.stem}.json",
-                     json.dumps(out.to_json() | {"seconds": None}, ensure_ascii=False, indent=1, sort_keys=True))
+        record = out.to_json() | {"seconds": None, "peak_rss_mb": None}  # deterministic record
+        atomic_write(outdir / f"{task.stem}.json", json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True))
     else:
         for fmt in ("html", "pdf", "docx", "json"):  # never leave a stale report beside a failed run
             stale = outdir / f"{task.stem}.{fmt}"
             if stale.exists():
                 stale.unlink()
     out.seconds = round(time.perf_counter() - t0, 3)
+    import resource
+
+    out.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
 
 
