@@ -14,10 +14,13 @@ Public API
 Conventions (formal reading used in administrative and financial documents)
 ---------------------------------------------------------------------------
 * Digits: không một hai ba bốn năm sáu bảy tám chín; ``0`` alone is "không".
-* The number is split into groups of three digits. Scale words, from the lowest group up:
-  (none), "nghìn", "triệu", "tỷ", "nghìn tỷ", "triệu tỷ". So ``10**12`` is "một nghìn tỷ" and
-  ``10**15`` is "một triệu tỷ". The "tỷ" is repeated per group: ``5_003 * 10**9`` is
-  "năm nghìn tỷ không trăm lẻ ba tỷ" (not "năm nghìn không trăm lẻ ba tỷ").
+* Below 10**9 the number is split into groups of three digits with the scale words, from the
+  lowest group up: (none), "nghìn", "triệu".
+* From 10**9 up, the count of billions ``n // 10**9`` is read as a whole number (by these same
+  rules) followed by a single "tỷ", then the remainder ``n % 10**9`` as non-leading groups:
+  ``10**12`` is "một nghìn tỷ", ``10**15`` is "một triệu tỷ", ``1_234 * 10**9`` is
+  "một nghìn hai trăm ba mươi tư tỷ" (not "một nghìn tỷ hai trăm ba mươi tư tỷ"), and
+  ``5_003 * 10**9 + 7`` is "năm nghìn không trăm lẻ ba tỷ không trăm lẻ bảy".
 * Groups equal to zero are skipped entirely, scale word included:
   ``1_000_000`` -> "một triệu"; ``1_000_000_005`` -> "một tỷ không trăm lẻ năm".
 * The leading (most significant) group is read without leading zeros: 5 -> "năm",
@@ -49,10 +52,9 @@ _DIGITS = tuple(
     unicodedata.normalize("NFC", w)
     for w in ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 )
-_SCALES = tuple(
-    unicodedata.normalize("NFC", w)
-    for w in ("", "nghìn", "triệu", "tỷ", "nghìn tỷ", "triệu tỷ")
-)
+_SCALES = tuple(unicodedata.normalize("NFC", w) for w in ("", "nghìn", "triệu"))
+_BILLION_WORD = unicodedata.normalize("NFC", "tỷ")
+_BILLION = 10**9
 _HUNDRED = "trăm"
 _TEN = "mười"
 _TENS = "mươi"
@@ -101,6 +103,17 @@ def to_words(n: int) -> str:
     n = _check(n)
     if n == 0:
         return _DIGITS[0]
+    billions, rest = divmod(n, _BILLION)
+    words: list[str] = []
+    if billions:  # at most 10**6 (n <= 10**15): read as a whole number, then one "tỷ"
+        words += _below_billion(billions, leading=True)
+        words.append(_BILLION_WORD)
+    words += _below_billion(rest, leading=not billions)
+    return " ".join(words)
+
+
+def _below_billion(n: int, leading: bool) -> list[str]:
+    """Words for ``0 <= n < 10**9`` (empty for 0); ``leading=False`` reads every group in full."""
     groups: list[int] = []
     while n:
         n, g = divmod(n, 1000)
@@ -110,10 +123,10 @@ def to_words(n: int) -> str:
         g = groups[idx]
         if not g:
             continue
-        words += _read_group(g, full=bool(words))
+        words += _read_group(g, full=bool(words) or not leading)
         if _SCALES[idx]:
             words.append(_SCALES[idx])
-    return " ".join(words)
+    return words
 
 
 def amount_in_words(n: int, currency: str = "đồng") -> str:

@@ -89,23 +89,16 @@ def _parse_group(tok: list[str], i: int, leading: bool) -> tuple[int, int]:
 
 def _parse_scale(tok: list[str], i: int) -> tuple[int, int]:
     w = tok[i] if i < len(tok) else None
-    nxt = tok[i + 1] if i + 1 < len(tok) else None
-    if w == "nghìn" and nxt == "tỷ":
-        return 12, i + 2
-    if w == "triệu" and nxt == "tỷ":
-        return 15, i + 2
-    if w in {"nghìn", "triệu", "tỷ"}:
-        return {"nghìn": 3, "triệu": 6, "tỷ": 9}[w], i + 1
+    if w in {"nghìn", "triệu"}:
+        return {"nghìn": 3, "triệu": 6}[w], i + 1
     return 0, i
 
 
-def words_to_int(text: str) -> int:
-    if text == "không":
-        return 0
-    tok = text.split(" ")
+def _parse_below_billion(tok: list[str], leading: bool) -> int:
+    """Tokens of a number < 10**9 (no "tỷ"); ``leading=False``: every group read in full."""
     total, i, last_exp = 0, 0, None
     while i < len(tok):
-        group, i = _parse_group(tok, i, leading=last_exp is None)
+        group, i = _parse_group(tok, i, leading=leading and last_exp is None)
         exp, i = _parse_scale(tok, i)
         if last_exp is not None and exp >= last_exp:
             raise ParseError("scales not strictly decreasing")
@@ -114,6 +107,22 @@ def words_to_int(text: str) -> int:
         total += group * 10**exp
         last_exp = exp
     return total
+
+
+def words_to_int(text: str) -> int:
+    """``<count of billions> tỷ <remainder>``: one "tỷ" at most, its count a whole number."""
+    if text == "không":
+        return 0
+    tok = text.split(" ")
+    if tok.count("tỷ") > 1:
+        raise ParseError("'tỷ' repeated (the count of billions is read as one number)")
+    if "tỷ" not in tok:
+        return _parse_below_billion(tok, leading=True)
+    k = tok.index("tỷ")
+    if k == 0:
+        raise ParseError("'tỷ' without a count")
+    billions = _parse_below_billion(tok[:k], leading=True)
+    return billions * 10**9 + _parse_below_billion(tok[k + 1:], leading=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,9 +162,13 @@ EXAMPLES = {
     7_967_592_178: "bảy tỷ chín trăm sáu mươi bảy triệu năm trăm chín mươi hai nghìn "
                    "một trăm bảy mươi tám",
     10**12: "một nghìn tỷ",
-    1_234_000_000_000: "một nghìn tỷ hai trăm ba mươi tư tỷ",
-    5_003_000_000_000: "năm nghìn tỷ không trăm lẻ ba tỷ",
-    999_999_999_999_999: "chín trăm chín mươi chín nghìn tỷ chín trăm chín mươi chín tỷ "
+    10**12 + 5: "một nghìn tỷ không trăm lẻ năm",
+    1_234_000_000_000: "một nghìn hai trăm ba mươi tư tỷ",
+    5_003_000_000_000: "năm nghìn không trăm lẻ ba tỷ",
+    5_003_000_000_007: "năm nghìn không trăm lẻ ba tỷ không trăm lẻ bảy",
+    20_015_000_000_000: "hai mươi nghìn không trăm mười lăm tỷ",
+    10**14: "một trăm nghìn tỷ",
+    999_999_999_999_999: "chín trăm chín mươi chín nghìn chín trăm chín mươi chín tỷ "
                          "chín trăm chín mươi chín triệu chín trăm chín mươi chín nghìn "
                          "chín trăm chín mươi chín",
     10**15: "một triệu tỷ",
@@ -189,7 +202,10 @@ def test_amount_in_words_sentence():
 def test_parser_rejects_informal_forms():
     for bad in ["hai mươi một", "hai mươi năm", "mười năm", "một trăm năm",
                 "một nghìn hai mươi mốt", "lẻ năm", "không trăm lẻ năm",
-                "một tỷ triệu", "một nghìn nghìn", "mười mốt", "một trăm lẻ lăm"]:
+                "một tỷ triệu", "một nghìn nghìn", "mười mốt", "một trăm lẻ lăm",
+                # the old per-group "tỷ" reading of 1_234 * 10**9 and 5_003 * 10**9
+                "một nghìn tỷ hai trăm ba mươi tư tỷ", "năm nghìn tỷ không trăm lẻ ba tỷ",
+                "tỷ", "một tỷ năm", "một tỷ hai mươi mốt", "một nghìn tỷ tỷ"]:
         with pytest.raises(ParseError):
             words_to_int(bad)
 
@@ -259,3 +275,16 @@ def test_bad_currency(currency):
 def test_out_of_range_property(n):
     with pytest.raises(ValueError):
         to_words(n)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NUMBERS)
+def test_billions_counted_as_one_number(n):
+    """n >= 10**9: the count of billions is read as a whole number, then a single "tỷ"."""
+    text = to_words(n)
+    if n < 10**9:
+        assert "tỷ" not in text.split(" ")
+        return
+    assert text.split(" ").count("tỷ") == 1
+    head = f"{to_words(n // 10**9)} tỷ"
+    assert text == head or text.startswith(head + " ")
