@@ -154,6 +154,14 @@ class Catalogue:
                 "choose a new code for your own indicator"
             )
         values = dict(raw)
+        if not isinstance(values.get("parts") or [], list):  # `parts: A` would become ('A',) letters
+            raise CatalogueError(f"{where} ({code}): parts must be a list of codes, e.g. [CODE_A, CODE_B]")
+        dec = values.get("decimals")
+        if dec is not None and (isinstance(dec, bool) or not isinstance(dec, int) or dec < 0):
+            raise CatalogueError(f"{where} ({code}): decimals must be a whole number >= 0, got {dec!r}")
+        for k in ("required", "signed", "additive", "key"):
+            if k in values and not isinstance(values[k], bool):
+                raise CatalogueError(f"{where} ({code}): {k} must be true or false, got {values[k]!r}")
         values["parts"] = tuple(values.get("parts") or ())
         values["code"] = code
         for k in ("label", "unit", "section", "kind"):

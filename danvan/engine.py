@@ -15,6 +15,7 @@ there.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import json
@@ -140,9 +141,15 @@ def _process_state_restored():
     cwd = os.getcwd()
     path = list(sys.path)
     filters = list(warnings.filters)
+    builtin_names = dict(vars(builtins))
     try:
         yield
     finally:
+        for name in set(vars(builtins)) - set(builtin_names):  # `builtins.X = ...` in a notebook
+            delattr(builtins, name)
+        for name, value in builtin_names.items():
+            if vars(builtins).get(name, builtin_names) is not value:
+                setattr(builtins, name, value)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             dict.update(matplotlib.rcParams, rc)
@@ -159,11 +166,28 @@ def run_notebook_in_process(nb_man) -> None:
     shell.reset(new_session=True)
     shell.execution_count = 1
     nb = nb_man.nb
+    host_cwd, host_filters = os.getcwd(), list(warnings.filters)
+
+    @contextlib.contextmanager
+    def host_view():
+        """papermill's bookkeeping (saving between cells) runs in the host's cwd and warning filters,
+        not the notebook's (a real kernel's chdir or simplefilter cannot reach papermill either)."""
+        nb_cwd, nb_filters = os.getcwd(), list(warnings.filters)
+        os.chdir(host_cwd)
+        warnings.filters[:] = host_filters
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.chdir(nb_cwd)
+            warnings.filters[:] = nb_filters
+
     with _process_state_restored():
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
-            nb_man.cell_start(cell, index)
+            with host_view():
+                nb_man.cell_start(cell, index)
             shell._danvan_count = shell.execution_count
             sink: list = []
             shell._danvan_sink = sink
@@ -185,10 +209,12 @@ def run_notebook_in_process(nb_man) -> None:
                             "error", ename=type(exc).__name__, evalue=str(exc), traceback=[repr(exc)]
                         )
                     )
-                nb_man.cell_exception(cell, index)
-                nb_man.cell_complete(cell, index)
+                with host_view():
+                    nb_man.cell_exception(cell, index)
+                    nb_man.cell_complete(cell, index)
                 break
-            nb_man.cell_complete(cell, index)
+            with host_view():
+                nb_man.cell_complete(cell, index)
     shell.user_ns.clear()  # drop the report's objects now; the next run starts with reset()
     shell._danvan_sink = []
 

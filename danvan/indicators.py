@@ -123,6 +123,7 @@ class _Namespace:
     def __getattr__(self, code: str) -> Fig:
         if code.startswith("_"):
             raise AttributeError(code)
+        self._figs.raw(code)  # an unknown code is a KeyError naming the closest known code
         return self._figs.fig(code, html=self._html)
 
     __getitem__ = __getattr__

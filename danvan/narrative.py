@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+from markupsafe import escape
 
 from .indicators import Figures
 
@@ -68,7 +69,8 @@ def _generic(figs: Figures, section: str, html: bool) -> str:
     v = figs.namespace(html=html)
     lines = []
     for ind in figs.catalogue.in_section(section):
-        lines.append(f"{ind.label}: {getattr(v, ind.code).u}.")
+        label = escape(ind.label) if html else ind.label  # a label is data, never markup
+        lines.append(f"{label}: {getattr(v, ind.code).u}.")
     return "\n\n".join(lines)
 
 

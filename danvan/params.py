@@ -130,6 +130,11 @@ def _check_unit_year(full: dict, specs: dict, check_data: bool) -> None:
         check_code_format(code)
     except (TypeError, ValueError) as exc:
         raise ParameterError(f"parameter {code_key}: {exc}") from None
+    if code_key == "unit_code" and len(code) != 5:  # "474" is a district (city), not a ward/commune
+        raise ParameterError(
+            f"parameter unit_code: {code!r} is not a 5-character ward/commune code such as '19780' "
+            "(2- and 3-digit codes are provinces and districts)"
+        )
     try:
         load_registry().get(code, int(year))
     except UnknownUnitError as exc:

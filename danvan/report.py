@@ -199,6 +199,10 @@ class WardReport:
         catalogue_files=(),
         meta: dict | None = None,
     ) -> "WardReport":
+        if isinstance(catalogue_files, str):  # the notebook parameter: paths joined by os.pathsep
+            import os
+
+            catalogue_files = [p for p in catalogue_files.split(os.pathsep) if p.strip()]
         figs = load_figures(
             unit_code, year, db=db or None, data_dir=data_dir or None, catalogue_files=tuple(catalogue_files)
         )
