@@ -25,7 +25,9 @@ from .catalogue import Section
 from .charts import ChartSpec, render_svg
 from .indicators import Figures, load_figures
 from .narrative import render_section
-from .vnformat import MISSING, fmt_date, nfc
+from .vnformat import MISSING, fmt_date, nfc, round_half_up
+from .vnwords import MAX_VALUE as WORDS_MAX
+from .vnwords import amount_in_words
 
 __all__ = ["Block", "WardReport", "MIME_BLOCK", "report_meta", "markdown_html", "CHARTS"]
 
@@ -179,6 +181,8 @@ def _petitions(figs: Figures) -> ChartSpec:
 
 
 CHARTS = {"budget": _budget, "eid": _eid, "dvk": _dvk, "security": _petitions}
+# The headline amount a chart shows, repeated under it in figures and in words ("Bằng chữ").
+HEADLINE_AMOUNTS = {"budget": "REV_TOTAL"}
 
 
 class WardReport:
@@ -216,10 +220,10 @@ class WardReport:
         html = f"""<header class="nd30-header">
 <table class="nd30-top"><tr>
 <td class="nd30-left"><div class="parent">{_e(m['parent_body'])}</div>
-<div class="issuer">{_e(m['issuing_body'])}</div><div class="rule short"></div>
+<div class="issuer"><div class="ruled">{_e(m['issuing_body'])}<div class="rule short"></div></div></div>
 <div class="docno">Số: {_e(number)}/{_e(m['doc_code'])}</div></td>
 <td class="nd30-right"><div class="quochieu">{QUOC_HIEU}</div>
-<div class="tieungu">{TIEU_NGU}</div><div class="rule full"></div>
+<div class="tieungu"><div class="ruled">{TIEU_NGU}<div class="rule full"></div></div></div>
 <div class="placedate">{place_date}</div></td>
 </tr></table>
 <div class="doc-title">BÁO CÁO</div>
@@ -280,11 +284,28 @@ class WardReport:
     def parts(self) -> list[str]:
         return [s.code for s in self.figs.catalogue.sections.values() if s.is_part]
 
+    def amount_line(self, code: str) -> str | None:
+        """``<label> năm <year>: 7.967.592.178 đồng (Bằng chữ: Bảy tỷ … đồng).`` or None if missing."""
+        fig = self.figs.fig(code)
+        if fig.raw is None or fig.ind.unit != "đồng":
+            return None
+        n = int(round_half_up(fig.raw, 0))
+        if not 0 <= n <= WORDS_MAX:
+            return None
+        return nfc(f"{fig.ind.label} năm {self.figs.year}: {fig.u} "
+                   f"(Bằng chữ: {amount_in_words(n, fig.ind.unit)}).")
+
     def chart(self, name: str) -> Block:
         spec = CHARTS[name](self.figs)
         svg = render_svg(spec)
-        return Block("chart", {"name": name, "spec": spec.to_json()},
-                     f'<figure class="chart">{svg}</figure>', spec.title)
+        data = {"name": name, "spec": spec.to_json()}
+        caption = self.amount_line(HEADLINE_AMOUNTS[name]) if name in HEADLINE_AMOUNTS else None
+        cap_html = ""
+        if caption:
+            data["caption"] = caption
+            cap_html = f'<figcaption class="amount-words">{_e(caption)}</figcaption>'
+        return Block("chart", data, f'<figure class="chart">{svg}{cap_html}</figure>',
+                     spec.title + (f"\n{caption}" if caption else ""))
 
     def table(self, section: str) -> Block:
         """The figures of a section as a table (label, value with unit)."""
@@ -298,7 +319,10 @@ class WardReport:
 
     def end(self) -> Block:
         m = self.meta
-        recips = [r.rstrip(";. ") for r in m["recipients"]]
+        recips = [str(r).strip().lstrip("-– ").rstrip(";. ") for r in m["recipients"]]
+        recips = [r for r in recips if r]
+        keep = [r for r in recips if r.startswith("Lưu")]  # NĐ 30: the list ends "- Lưu: VT."
+        recips = [r for r in recips if not r.startswith("Lưu")] + (keep[-1:] or ["Lưu: VT"])
         lines = [f"- {r};" for r in recips[:-1]] + ([f"- {recips[-1]}."] if recips else [])
         auth = m["signing_authority"]
         signer = m["signer"] or ""

@@ -1,0 +1,121 @@
+"""Charts draw every Vietnamese letter with the bundled fonts: no missing glyph, no font fallback.
+
+matplotlib reports a missing glyph with a warning ("Glyph 7841 (…) missing from font(s) …") and an
+unknown family through the ``matplotlib.font_manager`` logger ("findfont: Font family … not found").
+Both are captured while every chart is drawn in every output mode; any such message fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+import warnings
+from pathlib import Path
+
+import pytest
+
+from danvan.charts import ChartSpec, font_files, render_png, render_svg
+
+BASES = "aăâeêioôơuưy"
+TONES = ["", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"]  # ngang huyền sắc hỏi ngã nặng
+CONSONANTS = "bcdđghklmnpqrstvx"
+
+
+def vietnamese_letters() -> list[str]:
+    letters = {unicodedata.normalize("NFC", b + t) for b in BASES for t in TONES} | set(CONSONANTS)
+    letters |= {c.upper() for c in letters}
+    return sorted(letters)
+
+
+def test_letter_set_is_complete_and_nfc():
+    letters = vietnamese_letters()
+    assert len(letters) == 2 * (len(BASES) * len(TONES) + len(CONSONANTS))  # 134 vowels + 34 consonants
+    assert all(len(c) == 1 and unicodedata.is_normalized("NFC", c) for c in letters)
+    assert {"ạ", "Ặ", "ẫ", "ệ", "Ờ", "ữ", "ỹ", "Đ"} <= set(letters)
+
+
+def _spec(text_pool: str) -> list[ChartSpec]:
+    """Specs that put Vietnamese text in every text slot (title, categories, legend, unit, note)."""
+    words = text_pool.split(" ")
+    cats = [" ".join(words[i:i + 6]) for i in range(0, len(words), 6)]
+    return [
+        ChartSpec(title="Tiêu đề " + words[0], categories=cats,
+                  series=[("Chuỗi " + w, [float(i + 1) for i in range(len(cats))]) for w in words[:3]],
+                  unit="đơn vị ₫ – “ngoặc” …", note="Ghi chú: " + " ".join(words[-6:])),
+        ChartSpec(title="Xếp chồng", categories=cats[:4], stacked=True, horizontal=False,
+                  series=[("Mức độ 1", [1, 2, None, 4]), ("Mức độ 2", [2.5, 1, 3, None])], value_format="percent"),
+    ]
+
+
+class _Capture(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def draw_everything(specs: list[ChartSpec]) -> list[str]:
+    """Draw each spec as SVG (paths and text) and PNG; return every glyph/font complaint."""
+    handler = _Capture()
+    loggers = [logging.getLogger(n) for n in ("matplotlib", "matplotlib.font_manager", "matplotlib.text")]
+    for lg in loggers:
+        lg.addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for spec in specs:
+                render_svg(spec)
+                render_svg(spec, text="text")
+                render_png(spec, dpi=60)
+    finally:
+        for lg in loggers:
+            lg.removeHandler(handler)
+    messages = [str(w.message) for w in caught]
+    messages += [r.getMessage() for r in handler.records if r.levelno >= logging.WARNING]
+    return [m for m in messages
+            if "missing from" in m.lower() or "glyph" in m.lower() or "findfont" in m.lower()
+            or "not found" in m.lower()]
+
+
+def test_every_vietnamese_letter_draws_without_missing_glyphs():
+    pool = " ".join("".join(vietnamese_letters()[i:i + 7]) for i in range(0, len(vietnamese_letters()), 7))
+    pool += " Phường Đúc Thuận Hóa Thủy Biều Hương An ₫ “Dân vận khéo” – …"
+    assert draw_everything(_spec(pool)) == []
+
+
+def test_the_report_charts_draw_without_missing_glyphs(store):
+    from danvan.report import CHARTS, WardReport
+
+    r = WardReport.load("19780", 2023, db=str(store.path))
+    assert draw_everything([build(r.figs) for build in CHARTS.values()]) == []
+
+
+def test_capture_would_catch_a_missing_glyph():
+    """Positive control: a CJK character is not in Liberation Serif, and the capture sees it."""
+    complaints = draw_everything([ChartSpec(title="漢字", categories=["a"], series=[("s", [1.0])])])
+    assert complaints and any("missing" in m.lower() for m in complaints)
+
+
+def test_charts_use_the_bundled_faces():
+    from matplotlib import font_manager
+
+    from danvan.charts import FONT_FAMILY, register_fonts
+
+    register_fonts()
+    bundled = {str(p.resolve()) for p in font_files()}
+    assert len(bundled) == 4
+    for weight in ("normal", "bold"):
+        found = font_manager.fontManager.findfont(
+            font_manager.FontProperties(family=FONT_FAMILY, weight=weight), fallback_to_default=False)
+        assert str(Path(found).resolve()) in bundled
+
+
+def test_print_svg_keeps_text_and_is_deterministic():
+    spec = _spec("Thu ngân sách năm 2023 so với dự toán giao")[0]
+    a, b = render_svg(spec, text="text"), render_svg(spec, text="text")
+    assert a == b and "<text" in a and "Thu" in a
+    assert "<text" not in render_svg(spec)  # screen: glyphs as paths
+    with pytest.raises(ValueError):
+        render_svg(spec, text="bitmap")
