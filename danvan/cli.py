@@ -59,7 +59,8 @@ def resolve_notebook(name: str | None) -> Path:
         return cand.resolve()
     if not name.endswith(".ipynb") and (notebooks_dir() / f"{name}.ipynb").exists():
         return (notebooks_dir() / f"{name}.ipynb").resolve()
-    raise SystemExit(f"danvan: notebook {name!r} not found (looked in . and {notebooks_dir()})")
+    print(f"danvan: notebook {name!r} not found (looked in . and {notebooks_dir()})", file=sys.stderr)
+    raise SystemExit(2)  # bad usage: nothing ran
 
 
 def parse_formats(text: str) -> tuple[str, ...]:

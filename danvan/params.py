@@ -127,6 +127,12 @@ def _check_unit_year(full: dict, specs: dict, check_data: bool) -> None:
         return
     code = full.get(code_key)
     try:
+        year_ok = 1900 <= int(year) <= 2100
+    except (TypeError, ValueError):
+        year_ok = False
+    if not year_ok:  # year 0 would reach datetime.date and crash with a traceback
+        raise ParameterError(f"parameter year: {year!r} is not a report year such as 2023 (1900-2100)")
+    try:
         check_code_format(code)
     except (TypeError, ValueError) as exc:
         raise ParameterError(f"parameter {code_key}: {exc}") from None

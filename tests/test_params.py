@@ -96,6 +96,8 @@ BAD = [
     pytest.param({"unit_code": "19780", "year": 2022}, ["2022", "danvan form --unit 19780 --year 2022", "danvan import"],
                  id="year-without-data"),
     pytest.param({"year": "hai nghìn"}, ["year", "whole number"], id="year-not-a-number"),
+    pytest.param({"year": 0}, ["year", "0", "2023"], id="year-zero"),
+    pytest.param({"year": 20233}, ["year", "20233", "2023"], id="year-typo"),
     pytest.param({"unit_code": "19780", "data_dir": "/nonexistent/dir"}, ["no data", "/nonexistent/dir"],
                  id="data-dir-missing"),
     pytest.param({"unit_code": "19780", "db": "/nonexistent/x.sqlite"}, ["/nonexistent/x.sqlite", "danvan setup"],
@@ -140,6 +142,14 @@ def test_cli_bad_parameters_exit_2(argv, needle, capsys, tmp_path, no_kernel):
     assert err.startswith("danvan render: ") and needle in err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_unknown_notebook_exit_2(capsys, no_kernel):
+    from danvan.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["render", "--unit", "19780", "--year", "2023", "--notebook", "no_such_report.ipynb"])
+    assert exc.value.code == 2 and "no_such_report.ipynb" in capsys.readouterr().err
 
 
 def test_cli_year_must_be_an_integer(capsys):

@@ -93,7 +93,9 @@ def html(cli_render) -> str:
 def _text(html: str) -> str:
     """What a reader sees: no tags, no styles, no SVG internals; entities decoded, spaces collapsed."""
     s = re.sub(r"<(style|script|svg)\b.*?</\1>", " ", html, flags=re.S | re.I)
-    s = re.sub(r"<[^>]+>", " ", s)
+    block = r"p|div|h\d|li|ol|ul|td|th|tr|table|br|figure|figcaption|header|footer|main|section|dt|dd|dl|title|body"
+    s = re.sub(rf"</?({block})\b[^>]*>", " ", s, flags=re.I)
+    s = re.sub(r"<[^>]+>", "", s)  # inline elements (span, strong, em) do not separate words
     return re.sub(r"\s+", " ", htmllib.unescape(s)).strip()
 
 
@@ -223,6 +225,29 @@ def test_rendering_twice_is_byte_identical(cli_render, html, tmp_path, monkeypat
     assert outs[0] == html.encode("utf-8")
 
 
+def test_user_catalogue_reaches_the_report(cli_render, tmp_path, monkeypatch):
+    """A user catalogue (DANVAN_CATALOGUE) adds a section and an indicator to the rendered report."""
+    from danvan.render import render
+
+    user = tmp_path / "my.yaml"
+    user.write_text(
+        'catalogue: my-ward\nversion: "1"\n'
+        'sections:\n  - {code: "II.6", title: "Dân vận trong chuyển đổi số", after: "II.5"}\n'
+        'indicators:\n  - {code: MY_APPS, label: "Số hộ cài ứng dụng phường", unit: "hộ", section: "II.6",'
+        " kind: count}\n", encoding="utf-8")
+    monkeypatch.setenv("DANVAN_DB", str(cli_render["base"] / "danvan.sqlite"))
+    monkeypatch.setenv("DANVAN_CATALOGUE", str(user))
+    outcome = render(NOTEBOOK, {"unit_code": "19780", "year": 2023}, tmp_path / "out")
+    assert outcome.status == "ok", outcome.error
+    text = _text(Path(outcome.files["html"]).read_text(encoding="utf-8"))
+    i5, i6, i3 = (text.find(h) for h in ("5. Kết quả thực hiện công tác tiếp công dân",
+                                         "6. Dân vận trong chuyển đổi số", "III. Đánh giá chung"))
+    assert -1 < i5 < i6 < i3
+    assert "Số hộ cài ứng dụng phường: chưa có số liệu." in text
+    assert "my-ward@1" in text  # the catalogue version is in the provenance footer
+    assert "7.967.592.178" in text  # the shipped figures are all still there
+
+
 def test_fresh_kernel_gives_the_same_bytes(cli_render, html, tmp_path):
     env = _env(cli_render["base"], DANVAN_OUTPUTS=str(tmp_path / "fresh"))
     proc = subprocess.run([str(BIN / "danvan"), "render", "--unit", "19780", "--year", "2023", "--kernel", "fresh"],
@@ -272,11 +297,13 @@ def test_plain_papermill(engine, cli_render, html, tmp_path):
     assert export_html(nb, title=htmllib.unescape(title), provenance=manifest["provenance"]) == html
 
 
-def test_papermill_int_unit_code_fails_clearly(cli_render, tmp_path):
-    """`-p unit_code 19780` makes an int: the notebook stops with the fix in the message."""
-    out = tmp_path / "out.ipynb"
-    proc = subprocess.run([str(BIN / "papermill"), str(NOTEBOOK), str(out), "-p", "unit_code", "19780",
-                           "--engine", "danvan"], capture_output=True, text=True, env=_env(cli_render["base"]),
-                          timeout=TIMEOUT)
-    assert proc.returncode != 0
-    assert "-r unit_code" in proc.stderr
+def test_papermill_int_unit_code_fails_clearly(cli_render, tmp_path, monkeypatch):
+    """`-p unit_code 19780` makes an int: the notebook stops at once with the fix in the message."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    monkeypatch.setenv("DANVAN_DB", str(cli_render["base"] / "danvan.sqlite"))
+    with pytest.raises(PapermillExecutionError) as err:
+        papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"), parameters={"unit_code": 19780},
+                                   engine_name="danvan", progress_bar=False, cwd=str(NOTEBOOK.parent))
+    assert err.value.ename == "TypeError" and "-r unit_code" in err.value.evalue
