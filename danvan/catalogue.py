@@ -61,6 +61,9 @@ class Indicator:
     better: str | None = None
     signed: bool = False
     yoy_threshold: float | None = None  # relative change (0.5 = 50%) above which QA flags a jump
+    additive: bool = True  # counts/amounts: False when a sum over units means nothing (procedures listed)
+    key: bool = False  # shown in the city-summary table and the trend notebook
+    short: str = ""  # a short label for table headers and charts (default: the label)
     description: str = ""
     source: str = ""
 
@@ -76,6 +79,10 @@ class Indicator:
     def integral(self) -> bool:
         return self.kind in ("count", "amount")
 
+    @property
+    def short_label(self) -> str:
+        return self.short or self.label
+
 
 _IND_KEYS = {f for f in Indicator.__dataclass_fields__} - {"source"}
 _SEC_KEYS = {f for f in Section.__dataclass_fields__} - {"source"} | {"after"}
@@ -87,6 +94,7 @@ class Catalogue:
     indicators: dict[str, Indicator] = field(default_factory=dict)
     versions: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    template_dirs: list[str] = field(default_factory=list)  # narrative templates a user file brings along
 
     # ---- loading -------------------------------------------------------------------------
     def add_file(self, path: str | os.PathLike) -> None:
@@ -100,6 +108,11 @@ class Catalogue:
             raise CatalogueError(f"{path}: expected a mapping with 'sections' and/or 'indicators'")
         self.versions.append(f"{doc.get('catalogue', Path(path).stem)}@{doc.get('version', '?')}")
         self.sources.append(path)
+        if doc.get("templates"):  # `templates: templates/` = narrative templates beside the file
+            tdir = (Path(path).parent / str(doc["templates"])).resolve()
+            if not tdir.is_dir():
+                raise CatalogueError(f"{path}: 'templates: {doc['templates']}' is not a directory ({tdir})")
+            self.template_dirs.append(str(tdir))
         for i, raw in enumerate(doc.get("sections") or []):
             self._add_section(path, i, raw)
         for i, raw in enumerate(doc.get("indicators") or []):
@@ -187,6 +200,8 @@ class Catalogue:
                 out.append(f"{w}: section {ind.section!r} is not defined")
             if ind.better not in (None, "higher", "lower"):
                 out.append(f"{w}: better must be 'higher' or 'lower'")
+            if ind.yoy_threshold is not None and not ind.yoy_threshold > 0:
+                out.append(f"{w}: yoy_threshold is a relative change > 0 (0.5 = 50%)")
             if ind.is_derived and not (ind.numerator and ind.denominator):
                 out.append(f"{w}: a derived indicator needs numerator and denominator")
             if ind.is_rate and ind.unit != "%":
@@ -234,6 +249,11 @@ class Catalogue:
             "sections": [asdict(s) | {"source": ""} for s in self.sections.values()],
             "indicators": [asdict(i) | {"source": ""} for i in self.indicators.values()],
         }
+        if self.template_dirs:  # a user file's own templates are part of what it defines
+            payload["templates"] = [
+                [p.name, hashlib.sha256(p.read_bytes()).hexdigest()]
+                for d in self.template_dirs for p in sorted(Path(d).glob("*.md.j2"))
+            ]
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 

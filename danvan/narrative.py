@@ -76,6 +76,8 @@ def _generic(figs: Figures, section: str, html: bool) -> str:
 
 def render_section(figs: Figures, section: str, *, html: bool = False, extra_dirs=()) -> list[str]:
     """The section's paragraphs, formatted from ``figs`` (HTML-escaped Markup when ``html``)."""
+    # a user catalogue file may bring its own templates (`templates:` key), searched first
+    extra_dirs = (*extra_dirs, *getattr(figs.catalogue, "template_dirs", ()))
     dirs = template_dirs(extra_dirs)
     if has_template(section, extra_dirs):
         tpl = _env(dirs, html).get_template(_name(section))

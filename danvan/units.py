@@ -161,6 +161,25 @@ class UnitRegistry:
         ]
         return sorted(out, key=lambda u: u.code)
 
+    def predecessors_of(self, unit: Unit) -> list[Unit]:
+        """The rows merged into ``unit`` when it was created: ended before it began, successor its code.
+
+        Unlike :meth:`predecessors` this works on a *row*, so a reused code (2025: Phường Phú Nhuận
+        19789 until 30/6, Phường Thuận Hóa 19789 from 1/7) never names the unit as its own predecessor.
+        """
+        if unit.valid_from is None:
+            return []
+        out = [u for u in self.units
+               if u.successor_code == unit.code and u.valid_to and u.valid_to < unit.valid_from]
+        return sorted(out, key=lambda u: (u.code, u.valid_from or _dt.date.min))
+
+    def successor_of(self, unit: Unit) -> Unit | None:
+        """The row that took ``unit`` over when it ended (None if it has not ended or none recorded)."""
+        if not unit.valid_to or not unit.successor_code:
+            return None
+        after = [s for s in self.rows(unit.successor_code) if (s.valid_from or _dt.date.min) > unit.valid_to]
+        return min(after, key=lambda s: s.valid_from) if after else None
+
     def predecessors(self, code: str) -> list[Unit]:
         """Ended units whose successor is ``code`` (those merged into it), by code."""
         out = {(u.code, u.valid_from): u for u in self.units if u.successor_code == code and u.valid_to}
