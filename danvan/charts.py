@@ -123,7 +123,8 @@ def _draw(spec: ChartSpec):
             ax.set_xticks(range(n), cats)
             ax.set_ylabel(spec.unit)
             ax.margins(y=0.15)
-        ax.xaxis.set_major_formatter(_tick_formatter(spec.value_format))
+        # the value axis (y for vertical bars: x carries the category labels there)
+        (ax.xaxis if spec.horizontal else ax.yaxis).set_major_formatter(_tick_formatter(spec.value_format))
         ax.set_title(spec.title, loc="left", fontweight="bold")
         if k > 1:
             ax.legend(frameon=False, fontsize=8, loc="lower right" if spec.horizontal else "best")

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from .catalogue import Catalogue, Indicator, load_catalogue
 from .units import Unit, load_registry
-from .vnformat import MISSING, fmt_fraction, fmt_number, fmt_padded, fmt_percent
+from .vnformat import MISSING, fmt_fraction, fmt_number, fmt_padded, fmt_percent, round_half_up
 
 __all__ = ["Fig", "Figures", "load_figures", "derive"]
 
@@ -23,14 +23,21 @@ MISSING_HTML = Markup('<span class="missing">{}</span>').format(MISSING)
 
 
 class Fig:
-    """A figure as the report writes it. ``str(fig)`` is the formatted value (no unit)."""
+    """A figure as the report writes it. ``str(fig)`` is the formatted value (no unit).
 
-    __slots__ = ("ind", "raw", "html")
+    ``prev`` is the same figure one year earlier when it is comparable (see
+    :func:`danvan.lineage.comparable_prior`): ``fig.yoy`` then says the change the report's way.
+    """
 
-    def __init__(self, ind: Indicator, raw: Decimal | None, html: bool = False):
+    __slots__ = ("ind", "raw", "html", "prev", "prev_year")
+
+    def __init__(self, ind: Indicator, raw: Decimal | None, html: bool = False,
+                 prev: Decimal | None = None, prev_year: int | None = None):
         self.ind = ind
         self.raw = raw
         self.html = html
+        self.prev = prev
+        self.prev_year = prev_year
 
     # -- presence ------------------------------------------------------------------------
     @property
@@ -52,6 +59,11 @@ class Fig:
 
     def __html__(self) -> str:
         return str(Fig(self.ind, self.raw, html=True)._out(self._plain() if self.raw is not None else ""))
+
+    def _text(self, text: str, missing: bool = False):
+        if missing:
+            return Markup('<span class="missing">{}</span>').format(text) if self.html else text
+        return escape(text) if self.html else text
 
     def __repr__(self) -> str:
         return f"Fig({self.ind.code}={self.raw})"
@@ -95,6 +107,71 @@ class Fig:
     def value(self) -> float | None:
         """The value as a float (charts); None when missing."""
         return None if self.raw is None else float(self.raw)
+
+    # -- year over year ------------------------------------------------------------------------
+    # Changes are computed on the figures *as the report writes them* (rates rounded to their
+    # decimals), so "95,2% -> 95,2%" is "không thay đổi", never "tăng 0 điểm phần trăm".
+    @property
+    def has_yoy(self) -> bool:
+        """True when this year's and a comparable prior year's figure both exist."""
+        return self.raw is not None and self.prev is not None and not self.ind.signed
+
+    @property
+    def prior(self) -> "Fig":
+        """The prior year's figure (``chưa có số liệu`` when missing or not comparable)."""
+        return Fig(self.ind, self.prev, self.html)
+
+    def _no_yoy(self):
+        return self._text(f"chưa có số liệu so sánh cùng kỳ năm {self.prev_year or ''}".rstrip(), missing=True)
+
+    def _shown(self, x: Decimal) -> Decimal:
+        if self.ind.is_rate:
+            return round_half_up(x, self.ind.decimals if self.ind.decimals is not None else 2)
+        return round_half_up(x, self.ind.decimals) if self.ind.decimals is not None else x
+
+    @property
+    def delta(self):
+        """Absolute change: ``giảm 08 vụ``, ``tăng 1.250.000 đồng``, ``tăng 2,35 điểm phần trăm``,
+        ``không thay đổi``."""
+        if not self.has_yoy:
+            return self._no_yoy()
+        d = self._shown(self.raw) - self._shown(self.prev)
+        if d == 0:
+            return self._text("không thay đổi")
+        word = "tăng" if d > 0 else "giảm"
+        if self.ind.is_rate:
+            dec = self.ind.decimals if self.ind.decimals is not None else 2
+            return self._text(f"{word} {fmt_number(abs(d), dec)} điểm phần trăm")
+        amount = fmt_padded(abs(d)) if self.ind.kind == "count" else fmt_number(abs(d), self.ind.decimals)
+        return self._text(f"{word} {amount} {self.ind.unit}")
+
+    @property
+    def growth(self):
+        """Relative change: ``tăng 12,5%`` (one decimal, two when one would show 0); from a prior
+        value of zero there is no rate of change, so the absolute change is said instead."""
+        if not self.has_yoy:
+            return self._no_yoy()
+        cur, prev = self._shown(self.raw), self._shown(self.prev)
+        if cur == prev:
+            return self._text("không thay đổi")
+        if prev == 0:
+            return self.delta
+        g = (cur - prev) / abs(prev) * 100
+        r = round_half_up(g, 1)
+        if r == 0:
+            r = round_half_up(g, 2)
+        word = "tăng" if g > 0 else "giảm"
+        return self._text(f"{word} {fmt_number(abs(r))}%")
+
+    @property
+    def yoy(self):
+        """The change the way a report says it, with the comparison: counts absolute
+        (``giảm 08 vụ so với cùng kỳ năm 2022``), amounts relative (``tăng 12,5% so với cùng kỳ
+        năm 2022``), rates in percentage points; ``không thay đổi so với cùng kỳ năm 2022``."""
+        if not self.has_yoy:
+            return self._no_yoy()
+        change = self.growth if self.ind.kind == "amount" else self.delta
+        return self._text(f"{change} so với cùng kỳ năm {self.prev_year}")
 
 
 def derive(cat: Catalogue, values: dict[str, Decimal]) -> dict[str, Decimal]:
@@ -142,9 +219,19 @@ class Figures:
     illustrative: bool = False
     source: str = ""
     fingerprint: str = ""
+    # The prior year's data values when comparable with this year's (same unit lineage, same
+    # real/illustrative status); None otherwise, with the reason in ``prior_note``.
+    prior: dict[str, Decimal] | None = None
+    prior_note: str = ""
 
     def __post_init__(self):
         self.derived = derive(self.catalogue, self.values)
+        self.prior_derived = derive(self.catalogue, self.prior) if self.prior is not None else {}
+
+    def prior_raw(self, code: str) -> Decimal | None:
+        if self.prior is None or code not in self.catalogue:
+            return None
+        return self.prior_derived.get(code, self.prior.get(code))
 
     def raw(self, code: str) -> Decimal | None:
         if code not in self.catalogue:
@@ -156,7 +243,7 @@ class Figures:
         return self.derived.get(code, self.values.get(code))
 
     def fig(self, code: str, html: bool = False) -> Fig:
-        return Fig(self.catalogue[code], self.raw(code), html=html)
+        return Fig(self.catalogue[code], self.raw(code), html=html, prev=self.prior_raw(code), prev_year=self.year - 1)
 
     __getitem__ = fig
 
@@ -200,9 +287,25 @@ def load_figures(
     data_dir: str | os.PathLike | None = None,
     catalogue: Catalogue | None = None,
     catalogue_files: tuple[str, ...] = (),
+    with_prior: bool = True,
 ) -> Figures:
     """Load a unit-year from the store (default) or, with ``data_dir``, from files laid out as
-    ``<data_dir>/<unit>/<year>/{figures.csv,text/*.md,report.yaml}``."""
+    ``<data_dir>/<unit>/<year>/{figures.csv,text/*.md,report.yaml}``.
+
+    With ``with_prior`` the prior year's figures of the same unit lineage are attached when they
+    are comparable (:func:`danvan.lineage.comparable_prior`), for the year-over-year phrases.
+    """
+    figs = _load_figures(unit_code, year, db=db, data_dir=data_dir, catalogue=catalogue,
+                         catalogue_files=catalogue_files)
+    if with_prior:
+        from .lineage import comparable_prior
+
+        figs.prior, figs.prior_note = comparable_prior(figs, db=db, data_dir=data_dir)
+        figs.__post_init__()
+    return figs
+
+
+def _load_figures(unit_code, year, *, db, data_dir, catalogue, catalogue_files) -> Figures:
     from .units import check_code_format
 
     check_code_format(unit_code)

@@ -25,6 +25,13 @@ class NoDataError(ParameterError):
     """Valid parameters, but the store (or data directory) holds nothing for that unit-year."""
 
 
+# Notebook kind -> function(full_params) raising NoDataError/ParameterError: how a notebook that is
+# not a one-unit-year report ("trend": a range of years following unit lineage) checks it has data.
+# Filled by danvan.render.load_kind from the kind's module (RENDER_KINDS); other kinds need data
+# for (unit_code, year).
+DATA_CHECKS: dict = {}
+
+
 @dataclass(frozen=True)
 class ParamSpec:
     name: str
@@ -101,8 +108,19 @@ def validate_parameters(notebook, params: dict, *, check_data: bool = True) -> d
     values = {name: _coerce(specs[name], v) for name, v in params.items()}
     if "unit_code" in specs or "year" in specs:
         full = _defaults(notebook) | values
-        _check_unit_year(full, specs, check_data)
+        _check_unit_year(full, specs, check_data, _kind(notebook))
     return values
+
+
+def _kind(notebook) -> str:
+    from .render import load_kind, notebook_meta
+
+    kind = notebook_meta(Path(notebook)).get("kind", "ward")
+    try:
+        load_kind(kind)  # its module registers its data check
+    except ValueError:
+        pass  # an unknown kind fails in render.plan with the list of known ones
+    return kind
 
 
 def _defaults(notebook) -> dict:
@@ -118,7 +136,7 @@ def _defaults(notebook) -> dict:
     return out
 
 
-def _check_unit_year(full: dict, specs: dict, check_data: bool) -> None:
+def _check_unit_year(full: dict, specs: dict, check_data: bool, kind: str = "ward") -> None:
     from .units import UnknownUnitError, check_code_format, load_registry
 
     code_key = "unit_code" if "unit_code" in specs else "parent_code" if "parent_code" in specs else None
@@ -146,7 +164,10 @@ def _check_unit_year(full: dict, specs: dict, check_data: bool) -> None:
     except UnknownUnitError as exc:
         raise ParameterError(f"parameter {code_key}: {exc}") from None
     if check_data and code_key == "unit_code":
-        _check_has_data(code, int(year), full.get("db") or None, full.get("data_dir") or None)
+        if kind in DATA_CHECKS:
+            DATA_CHECKS[kind](full)
+        else:
+            _check_has_data(code, int(year), full.get("db") or None, full.get("data_dir") or None)
 
 
 def _check_has_data(code: str, year: int, db, data_dir) -> None:

@@ -45,20 +45,54 @@ def _ward_dependency(params: dict, fingerprints: dict | None) -> Dependency:
         from .catalogue import load_catalogue
         from .intake import read_unit_dir
 
-        d = read_unit_dir(params["data_dir"], code, year, load_catalogue())
-        return Dependency(d.fingerprint, f"tệp {code}/{year}", d.illustrative)
+        from .lineage import catalogue_paths
+
+        d = read_unit_dir(params["data_dir"], code, year, load_catalogue(*catalogue_paths(params.get("catalogue"))))
+        return _with_prior(Dependency(d.fingerprint, f"tệp {code}/{year}", d.illustrative), params, fingerprints)
     from .store import Store
 
     store = Store(params.get("db") or None)
     if fingerprints is not None and (code, year) in fingerprints:
         fp, ill = fingerprints[(code, year)]
-        return Dependency(fp, f"kho {store.path.name}", ill)
+        return _with_prior(Dependency(fp, f"kho {store.path.name}", ill), params, fingerprints)
     snap = store.snapshot(code, year)
-    return Dependency(snap["fingerprint"], f"kho {store.path.name}", snap["illustrative"])
+    return _with_prior(Dependency(snap["fingerprint"], f"kho {store.path.name}", snap["illustrative"]),
+                       params, fingerprints)
 
 
-# kind -> function(params, fingerprints|None) -> Dependency. Other notebooks register theirs here.
+def _with_prior(dep: Dependency, params: dict, fingerprints) -> Dependency:
+    """The report compares with the prior year (its lineage), so that year's data is an input too."""
+    from .lineage import prior_year_fingerprint
+
+    prior = prior_year_fingerprint(params, fingerprints)
+    fp = hashlib.sha256(f"{dep.fingerprint}|prior:{prior}".encode()).hexdigest()
+    return Dependency(fp, dep.source, dep.illustrative)
+
+
+# kind -> function(params, fingerprints|None) -> Dependency. Other notebooks register theirs here;
+# the modules of the kinds below are imported on first use (they register themselves).
 DEPENDENCIES = {"ward": _ward_dependency}
+KIND_MODULES = {"city": "danvan.summary", "trend": "danvan.lineage"}
+
+
+def load_kind(kind: str):
+    """The dependency function of a notebook kind, importing the module that provides it.
+
+    Such a module defines ``RENDER_KINDS = {kind: (dependency, data_check or None)}``; the data check
+    goes to :data:`danvan.params.DATA_CHECKS`.
+    """
+    if kind not in DEPENDENCIES and kind in KIND_MODULES:
+        import importlib
+
+        from .params import DATA_CHECKS
+
+        for k, (dep, data_check) in importlib.import_module(KIND_MODULES[kind]).RENDER_KINDS.items():
+            DEPENDENCIES.setdefault(k, dep)
+            if data_check is not None:
+                DATA_CHECKS.setdefault(k, data_check)
+    if kind not in DEPENDENCIES:
+        raise ValueError(f"unknown notebook kind {kind!r}; known: {', '.join(sorted(set(DEPENDENCIES) | set(KIND_MODULES)))}")
+    return DEPENDENCIES[kind]
 
 
 @functools.lru_cache(maxsize=64)
@@ -174,7 +208,7 @@ def plan(
     if check and bulk and kind == "ward" and not full.get("data_dir"):
         if (full["unit_code"], int(full["year"])) not in fingerprints:
             raise NoDataError(f"no data for unit {full['unit_code']} in {full['year']}")
-    dep = DEPENDENCIES[kind](full, fingerprints)
+    dep = load_kind(kind)(full, fingerprints)
     digests = digests or _static_digests()
     year = full.get("year", "")
     code = full.get("unit_code") or full.get("parent_code") or "all"

@@ -132,16 +132,22 @@ def _e(s) -> str:
 
 
 # Charts of the ward report: name -> builder(figs) -> ChartSpec. Codes are catalogue codes.
+def _prior_series(figs: Figures, name: str, codes: list[str], scale: float = 1.0) -> list:
+    """One series of this year's figures, preceded by the prior year's when it is comparable
+    (``Figures.prior``: same lineage, real with real / illustrative with illustrative)."""
+    def val(x):
+        return None if x is None else float(x) / scale
+    cur = [val(figs.raw(c)) for c in codes]
+    if figs.prior is None or all(figs.prior_raw(c) is None for c in codes):
+        return [(name, cur)]
+    return [(f"Năm {figs.year - 1}", [val(figs.prior_raw(c)) for c in codes]), (f"Năm {figs.year}", cur)]
+
+
 def _budget(figs: Figures) -> ChartSpec:
-    v = figs
-    bil = 1_000_000_000
-    def b(code):
-        x = v.raw(code)
-        return None if x is None else float(x) / bil
     return ChartSpec(
         title=f"Thu ngân sách năm {figs.year} so với dự toán",
         categories=["Dự toán giao", "Tổng thu ngân sách", "Thu từ các khoản điều tiết"],
-        series=[("Tỷ đồng", [b("REV_ESTIMATE"), b("REV_TOTAL"), b("REV_TAX_REGULATED")])],
+        series=_prior_series(figs, "Tỷ đồng", ["REV_ESTIMATE", "REV_TOTAL", "REV_TAX_REGULATED"], 1_000_000_000),
         unit="tỷ đồng",
     )
 
@@ -172,11 +178,10 @@ def _dvk(figs: Figures) -> ChartSpec:
 
 
 def _petitions(figs: Figures) -> ChartSpec:
-    r = lambda c: None if figs.raw(c) is None else float(figs.raw(c))  # noqa: E731
     return ChartSpec(
         title="Tin báo ban đầu về an ninh, trật tự",
         categories=["Tố giác tội phạm, kiến nghị khởi tố", "Tin về an ninh trật tự"],
-        series=[("Số tin", [r("SEC_REPORTS_CRIME"), r("SEC_REPORTS_ORDER")])],
+        series=_prior_series(figs, "Số tin", ["SEC_REPORTS_CRIME", "SEC_REPORTS_ORDER"]),
     )
 
 
@@ -279,6 +284,10 @@ class WardReport:
         blocks = [self.section(part)]
         for sec in cat.subsections(part):
             blocks.append(self.section(sec.code))
+        note = self.figs.prior_note if self.figs.prior is not None else ""
+        if note and part == "II":  # the prior year of a merged unit is its predecessors' sum: say so
+            blocks.append(Block("paragraphs", {"paragraphs": [note], "section": "II", "note": "lineage"},
+                                f'<p class="lineage-note"><i>{_e(note)}</i></p>', note))
         return group(blocks)
 
     def parts(self) -> list[str]:
@@ -306,6 +315,37 @@ class WardReport:
             cap_html = f'<figcaption class="amount-words">{_e(caption)}</figcaption>'
         return Block("chart", data, f'<figure class="chart">{svg}{cap_html}</figure>',
                      spec.title + (f"\n{caption}" if caption else ""))
+
+    def yoy_chart(self) -> Block:
+        """Key rates this year beside the prior year's, when the prior year is comparable
+        (``danvan.lineage.comparable_prior``); otherwise an empty block (nothing in the report).
+        When the prior year is the sum of predecessor units, the note says so."""
+        figs = self.figs
+        figs_ = [figs.fig(i.code) for i in figs.catalogue.indicators.values() if i.key and i.is_rate]
+        figs_ = [f for f in figs_ if f.has_yoy]
+        if not figs_:
+            why = figs.prior_note or f"Không có chỉ tiêu tỷ lệ nào so sánh được với năm {figs.year - 1}."
+            return Block("empty", {"reason": why}, "", why)
+        import textwrap
+
+        spec = ChartSpec(
+            title=f"Một số chỉ tiêu tỷ lệ năm {figs.year} so với cùng kỳ năm {figs.year - 1}",
+            categories=["\n".join(textwrap.wrap(f.ind.short_label, 40)) for f in figs_],
+            series=[(str(figs.year - 1), [float(f.prev) for f in figs_]), (str(figs.year), [f.value for f in figs_])],
+            value_format="percent",
+        )
+        note = figs.prior_note if figs.prior is not None else ""
+        note_html = f'<figcaption class="yoy-note">{_e(note)}</figcaption>' if note else ""
+        data = {"name": "yoy", "spec": spec.to_json()} | ({"caption": note} if note else {})
+        return Block("chart", data, f'<figure class="chart">{render_svg(spec)}{note_html}</figure>',
+                     spec.title + (f"\n{note}" if note else ""))
+
+    def qa(self) -> Block:
+        """Checks for analysts (danvan.qa). Shown in the notebook cell tagged "qa"; the export
+        template drops that cell from the official HTML/PDF."""
+        from .qa import check_figures, qa_block
+
+        return qa_block(check_figures(self.figs), self.figs)
 
     def table(self, section: str) -> Block:
         """The figures of a section as a table (label, value with unit)."""
