@@ -101,6 +101,8 @@ def _cmd_render(args) -> int:
         params["data_dir"] = str(Path(args.data_dir).resolve())
     for k, v in args.param or []:
         params[k] = int(v) if k == "year" and v.strip().isdigit() else v
+        if k == "catalogue" and v:  # the kernel runs in notebooks/: make the files' paths absolute
+            params[k] = os.pathsep.join(str(Path(p).resolve()) for p in v.split(os.pathsep) if p)
     try:
         outcome = render(nb, params, outputs_dir(args.outputs), formats=args.formats,
                          engine="fresh" if args.kernel == "fresh" else "warm")
