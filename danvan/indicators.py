@@ -243,7 +243,8 @@ class Figures:
         return self.derived.get(code, self.values.get(code))
 
     def fig(self, code: str, html: bool = False) -> Fig:
-        return Fig(self.catalogue[code], self.raw(code), html=html, prev=self.prior_raw(code), prev_year=self.year - 1)
+        raw = self.raw(code)  # first: an unknown code is a KeyError naming the closest known code
+        return Fig(self.catalogue[code], raw, html=html, prev=self.prior_raw(code), prev_year=self.year - 1)
 
     __getitem__ = fig
 

@@ -148,6 +148,8 @@ def test_unknown_code_suggests_the_closest():
     figs = _figs({})
     with pytest.raises(KeyError, match="REV_TOTAL"):
         figs.raw("REV_TOTL")
+    with pytest.raises(KeyError, match="did you mean REV_TOTAL"):
+        figs["REV_TOTL"]
     with pytest.raises(KeyError):
         figs.namespace().NOT_A_CODE
 
