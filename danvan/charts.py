@@ -9,7 +9,9 @@ HTML/PDF and as PNG for Word.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -127,7 +129,7 @@ def _draw(spec: ChartSpec):
         (ax.xaxis if spec.horizontal else ax.yaxis).set_major_formatter(_tick_formatter(spec.value_format))
         ax.set_title(spec.title, loc="left", fontweight="bold")
         if k > 1:
-            ax.legend(frameon=False, fontsize=8, loc="lower right" if spec.horizontal else "best")
+            ax.legend(frameon=False, fontsize=8, loc="lower right" if spec.horizontal and spec.stacked else "best")
         if spec.note:
             fig.text(0.01, 0.01, spec.note, fontsize=7, style="italic", color="#444444")
         # fixed margins instead of tight_layout(), which draws the whole figure once more
@@ -172,7 +174,15 @@ def render_svg(spec: ChartSpec, text: str = "path") -> str:
     svg = _XML_HEAD.sub("", buf.getvalue())
     # scale with the page: drop the fixed pt size, keep the viewBox
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart"', svg, count=1)
-    return svg
+    return _prefix_ids(svg, "c" + hashlib.sha1(json.dumps(spec.to_json(), sort_keys=True).encode()).hexdigest()[:8])
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Give every id of one chart a prefix of its own: several inline SVGs share one HTML document,
+    and matplotlib names glyphs and clip paths the same way in every figure."""
+    svg = re.sub(r'\bid="', f'id="{prefix}-', svg)
+    svg = re.sub(r'href="#', f'href="#{prefix}-', svg)
+    return re.sub(r"url\(#", f"url(#{prefix}-", svg)
 
 
 def render_png(spec: ChartSpec, dpi: int = 200) -> bytes:

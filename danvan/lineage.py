@@ -327,6 +327,28 @@ def _e(s) -> str:
     return html.escape(str(s), quote=True)
 
 
+# Wide tables (many columns): smaller type and values allowed to wrap, so that the print layout
+# (A4 portrait, where `td.num` never wraps) keeps every column on the page.
+WIDE_TABLE_STYLE = "font-size: 10pt"
+WIDE_CELL_STYLE = "white-space: normal"
+
+
+def wide_table(cols, rows, cls: str, foot=None) -> str:
+    """HTML of a table whose first column is a label and the others values."""
+    html = [f'<table class="figures {cls}" style="{WIDE_TABLE_STYLE}"><thead><tr>'
+            + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr></thead><tbody>"]
+    for r in rows:
+        html.append(f"<tr><td>{_e(r[0])}</td>"
+                    + "".join(f'<td class="num" style="{WIDE_CELL_STYLE}">{_e(x)}</td>' for x in r[1:]) + "</tr>")
+    html.append("</tbody>")
+    if foot:
+        html.append("<tfoot><tr>" + f"<th>{_e(foot[0])}</th>"
+                    + "".join(f'<th class="num" style="{WIDE_CELL_STYLE}">{_e(x)}</th>' for x in foot[1:])
+                    + "</tr></tfoot>")
+    html.append("</table>")
+    return "".join(html)
+
+
 def _years_text(years: list[int]) -> str:
     return ", ".join(map(str, years))
 
@@ -407,11 +429,7 @@ class TrendReport:
         s = self.series
         cols = ["Chỉ tiêu"] + [str(y) + ("*" if s.point(y) and s.point(y).aggregated else "") for y in s.years]
         rows = [[s.catalogue[c].short_label] + [str(s.fig(c, y).u) for y in s.years] for c in self.codes]
-        html = ['<table class="figures trend"><thead><tr>'] + [f"<th>{_e(c)}</th>" for c in cols]
-        html.append("</tr></thead><tbody>")
-        for r in rows:
-            html.append("<tr>" + f"<td>{_e(r[0])}</td>" + "".join(f'<td class="num">{_e(x)}</td>' for x in r[1:]) + "</tr>")
-        html.append("</tbody></table>")
+        html = [wide_table(cols, rows, "trend")]
         if any(s.point(y) and s.point(y).aggregated for y in s.years):
             html.append(f'<p class="table-note">(*) {_e(s.note())}</p>')
         return Block("table", {"columns": cols, "rows": rows}, "".join(html),
@@ -436,11 +454,7 @@ class TrendReport:
                 f = s.fig(c, y)
                 row.append(str(f.growth if s.catalogue[c].kind == "amount" else f.delta) if f.has_yoy else "—")
             rows.append(row)
-        html = ['<table class="figures trend-changes"><thead><tr>'] + [f"<th>{_e(c)}</th>" for c in cols]
-        html.append("</tr></thead><tbody>")
-        for r in rows:
-            html.append("<tr>" + f"<td>{_e(r[0])}</td>" + "".join(f'<td class="num">{_e(x)}</td>' for x in r[1:]) + "</tr>")
-        html.append("</tbody></table>")
+        html = [wide_table(cols, rows, "trend-changes")]
         note = ("“—”: không so sánh được (thiếu số liệu một trong hai năm, hoặc một năm là số liệu chính thức "
                 "còn năm kia là số liệu minh họa).")
         html.append(f'<p class="table-note">{_e(note)}</p>')

@@ -26,7 +26,8 @@ from decimal import Decimal
 
 from .catalogue import Catalogue, Indicator, load_catalogue
 from .indicators import Fig, derive
-from .lineage import _member_data, catalogue_paths, open_store, unit_years_dependency
+from .lineage import WIDE_CELL_STYLE, WIDE_TABLE_STYLE, _member_data, catalogue_paths, open_store, \
+    unit_years_dependency, wide_table
 from .units import Unit, load_registry
 from .vnformat import fmt_number, fmt_percent, round_half_up
 
@@ -94,19 +95,6 @@ def heading(text: str, level: int = 2):
 
     return Block("heading", {"level": level, "text": text},
                  f'<h{level} class="sec">{_e(text)}</h{level}>', text)
-
-
-def _table(cols, rows, cls: str, foot=None) -> str:
-    html = [f'<table class="figures {cls}"><thead><tr>' + "".join(f"<th>{_e(c)}</th>" for c in cols)
-            + "</tr></thead><tbody>"]
-    for r in rows:
-        html.append(f"<tr><td>{_e(r[0])}</td>" + "".join(f'<td class="num">{_e(x)}</td>' for x in r[1:]) + "</tr>")
-    html.append("</tbody>")
-    if foot:
-        html.append("<tfoot><tr>" + f"<th>{_e(foot[0])}</th>"
-                    + "".join(f'<th class="num">{_e(x)}</th>' for x in foot[1:]) + "</tr></tfoot>")
-    html.append("</table>")
-    return "".join(html)
 
 
 class CitySummary:
@@ -290,7 +278,7 @@ class CitySummary:
         from .report import Block
 
         cols = ["Chỉ tiêu", "Toàn địa bàn", "Cách tính", "Số đơn vị có số liệu", "Chưa có số liệu"]
-        rows, html = [], ['<table class="figures city-totals"><thead><tr>'
+        rows, html = [], [f'<table class="figures city-totals" style="{WIDE_TABLE_STYLE}"><thead><tr>'
                           + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr></thead><tbody>"]
         sec = None
         for t in self.totals(codes):
@@ -303,7 +291,7 @@ class CitySummary:
                 method += "; " + self._dist_text(t.ind, t.distribution)
             row = [t.ind.label, t.text, method, f"{len(t.reporting)}/{len(self.wards)}", self._missing_text(t.missing)]
             rows.append(row)
-            html.append("<tr>" + f"<td>{_e(row[0])}</td><td class=\"num\">{_e(row[1])}</td>"
+            html.append("<tr>" + f'<td>{_e(row[0])}</td><td class="num" style="{WIDE_CELL_STYLE}">{_e(row[1])}</td>'
                         + "".join(f"<td>{_e(x)}</td>" for x in row[2:]) + "</tr>")
         html.append("</tbody></table>")
         return Block("table", {"columns": cols, "rows": rows}, "".join(html),
@@ -330,7 +318,7 @@ class CitySummary:
         rows = [[w.name] + [str(self.fig(c, w.code).u) for c in codes] for w in self.wards]
         foot = ["Toàn địa bàn"] + [self.total(c).text for c in codes]
         return Block("table", {"columns": cols, "rows": rows, "footer": foot, "codes": list(codes)},
-                     _table(cols, rows, "city-wards", foot),
+                     wide_table(cols, rows, "city-wards", foot),
                      "\n".join(" | ".join(r) for r in [cols, *rows, foot]))
 
     def ward_tables(self):
@@ -368,7 +356,7 @@ class CitySummary:
                 "theo danh mục chỉ tiêu:</p><ul>"]
         html += [f"<li>{_e(r)}</li>" for r in rules]
         html.append(f"</ul><p>{_e(TIE_RULE)}</p>")
-        html.append(_table(cols, rows, "city-ranks"))
+        html.append(wide_table(cols, rows, "city-ranks"))
         html.append("</div>")
         return Block("table", {"columns": cols, "rows": rows, "rules": rules, "tie_rule": TIE_RULE},
                      "".join(html), "\n".join([TIE_RULE, *rules] + [" | ".join(r) for r in [cols, *rows]]))
