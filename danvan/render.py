@@ -210,6 +210,13 @@ def plan(
             raise NoDataError(f"no data for unit {full['unit_code']} in {full['year']}")
     dep = load_kind(kind)(full, fingerprints)
     digests = digests or _static_digests()
+    if full.get("catalogue"):
+        # a user catalogue passed as a parameter is an input too: its content goes into the key
+        # and the footer (DANVAN_CATALOGUE files are already in _static_digests)
+        from .catalogue import load_catalogue
+
+        cat = load_catalogue(*[p for p in str(full["catalogue"]).split(os.pathsep) if p])
+        digests = digests | {"catalogue_version": cat.version, "catalogue_digest": cat.digest}
     year = full.get("year", "")
     code = full.get("unit_code") or full.get("parent_code") or "all"
     outdir = Path(outputs) / str(year) / str(code)

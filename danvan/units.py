@@ -37,7 +37,7 @@ def check_code_format(code) -> str:
             f"unit code must be a string such as '19780', got {type(code).__name__} {code!r}; "
             "with papermill pass it with -r (raw string), e.g. `-r unit_code 00004`"
         )
-    if not _CODE_RE.match(code):
+    if not _CODE_RE.fullmatch(code):
         raise ValueError(f"unit code {code!r} is not a 5-digit string such as '19780' (communes) ")
     return code
 
