@@ -259,6 +259,9 @@ def _sweep_temp_files(outputs: Path) -> None:
 def _worker_init() -> None:
     """Pay imports, font registration and shell creation once per worker process."""
     os.environ.setdefault("MPLBACKEND", "Agg")
+    from .cli import skip_slow_optional_imports
+
+    skip_slow_optional_imports()
     import papermill  # noqa: F401
 
     from . import charts, engine, report  # noqa: F401

@@ -188,7 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def skip_slow_optional_imports() -> None:
+    """Keep jsonschema (imported by nbformat/papermill) from importing ``rfc3987_syntax``, which
+    builds ~35 Earley parsers at import: 2+ s of every danvan process start, for IRI formats no
+    notebook schema uses (python-jsonschema/jsonschema#1428). Only in processes danvan owns (the
+    CLI and its workers), never on import of the package."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # -> ImportError
+
+
 def main(argv=None) -> int:
+    skip_slow_optional_imports()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
