@@ -100,6 +100,17 @@ def _set_fonts(rpr_owner, name: str = FONT_NAME) -> None:
         rfonts.attrib.pop(qn(attr), None)
 
 
+def _set_language(style, tag: str) -> None:
+    from docx.oxml.ns import qn
+
+    rpr = style.element.get_or_add_rPr()
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = rpr.makeelement(qn("w:lang"), {})
+        rpr.append(lang)
+    lang.set(qn("w:val"), tag)
+
+
 def _setup(doc) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Mm, Pt, RGBColor, Twips
@@ -115,6 +126,7 @@ def _setup(doc) -> None:
     normal.font.size = Pt(14)
     normal.font.color.rgb = RGBColor(0, 0, 0)
     _set_fonts(normal)
+    _set_language(normal, "vi-VN")  # Vietnamese proofing in Word
     pf = normal.paragraph_format
     pf.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     pf.first_line_indent = Cm(_INDENT_CM)

@@ -95,7 +95,7 @@ def print_css() -> str:
     fam = f'"{PRINT_FAMILY}"'
     return f"""{_font_face_rules()}
 /* print: only the bundled family, everywhere (text, margin boxes, footer, chart text) */
-html, body, main.report, footer.provenance, table, svg, svg text {{ font-family: {fam} !important; }}
+*, *::before, *::after, *::marker, svg text {{ font-family: {fam} !important; }}
 @page {{ @top-center {{ font-family: {fam}; }} }}
 """
 

@@ -509,3 +509,17 @@ def test_print_charts_keep_text_as_text(notebook, print_html):
     assert "<text" in print_html and "Dự toán giao" in print_html
     assert print_notebook(notebook) is not notebook  # the executed notebook is not modified
     assert "<text" not in nbformat.writes(notebook)
+
+
+def test_print_stylesheet_names_only_the_bundled_family_even_for_code_and_lists():
+    """The user-agent sheet asks monospace for code/pre; the print sheet overrides every element."""
+    from weasyprint.formatting_structure import boxes
+
+    from danvan.pdf import PRINT_FAMILY, layout
+
+    d = layout('<html><body><main class="report print"><p>Tiếng <code>mã</code> <kbd>phím</kbd></p>'
+               '<pre>khối mã</pre><ol><li>mục</li></ol><footer class="provenance">nguồn</footer>'
+               '<p style="font-family: sans-serif">không chân</p></main></body></html>')
+    fams = {tuple(b.style["font_family"]) for p in d.pages for b in p._page_box.descendants()
+            if isinstance(b, (boxes.TextBox, boxes.InlineBox, boxes.BlockBox))}
+    assert fams == {(PRINT_FAMILY,)}
