@@ -359,7 +359,7 @@ def _dask_run(tasks, engine, scheduler, on_done):
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler, timeout="30s")
     try:
         client.run(_worker_init)
-        futs = client.map(_run_task, tasks, engine=engine, pure=False, retries=0,
+        futs = client.map(_run_task, tasks, engine_name=engine, pure=False, retries=0,
                           key=[f"danvan-{t.label}-{t.key[:12]}" for t in tasks])
         for fut in as_completed(futs):
             try:

@@ -9,7 +9,9 @@ HTML/PDF and as PNG for Word.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -172,7 +174,15 @@ def render_svg(spec: ChartSpec, text: str = "path") -> str:
     svg = _XML_HEAD.sub("", buf.getvalue())
     # scale with the page: drop the fixed pt size, keep the viewBox
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart"', svg, count=1)
-    return svg
+    return _prefix_ids(svg, "c" + hashlib.sha1(json.dumps(spec.to_json(), sort_keys=True).encode()).hexdigest()[:8])
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Give every id of one chart a prefix of its own: several inline SVGs share one HTML document,
+    and matplotlib names glyphs and clip paths the same way in every figure."""
+    svg = re.sub(r'\bid="', f'id="{prefix}-', svg)
+    svg = re.sub(r'href="#', f'href="#{prefix}-', svg)
+    return re.sub(r"url\(#", f"url(#{prefix}-", svg)
 
 
 def render_png(spec: ChartSpec, dpi: int = 200) -> bytes:
