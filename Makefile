@@ -26,7 +26,7 @@ system-deps:
 
 report: setup
 	$(BIN)/danvan setup
-	$(BIN)/danvan run params/sample.yaml
+	$(BIN)/danvan run params/hue-2023.yaml
 
 test: setup system-deps
 	$(BIN)/python -m pytest -n 2 -q
