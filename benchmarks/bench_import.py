@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import resource
 import shutil
 import sys
@@ -89,6 +90,12 @@ def fill_xlsx(root: Path, n: int, registry) -> list[Path]:
     return out
 
 
+def cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def maxrss_mb() -> float:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / 1024 if sys.platform != "darwin" else rss / 1024 / 1024
@@ -110,14 +117,17 @@ def main(argv=None) -> int:
         rss_before = maxrss_mb()
 
         store = Store(root / "bench.sqlite")
-        t0 = time.perf_counter()
+        load = os.getloadavg()[0]
+        t0, c0 = time.perf_counter(), cpu_seconds()
         outcomes = import_files(files, store, registry=registry, by="benchmark")
-        dt = time.perf_counter() - t0
+        dt, cpu = time.perf_counter() - t0, cpu_seconds() - c0
         written = sum(o.result.changed for o in outcomes if o.result)
         bad = [o for o in outcomes if not o.ok]
         rate = written / dt
         print(f"import:   {written} figures validated and written in {dt:.2f} s = {rate:,.0f} figures/s "
               f"({sum(o.status == 'written' for o in outcomes)} files, one transaction each; {len(bad)} with errors)")
+        print(f"          CPU time {cpu:.2f} s (this process + parsing workers) = {written / cpu:,.0f} figures per "
+              f"CPU-second; {os.cpu_count()} cores, load average {load:.1f} when it started")
         print(f"peak memory of the import (max RSS): {maxrss_mb():.0f} MB (before: {rss_before:.0f} MB)")
         print(f"store: {store.path.stat().st_size / 1e6:.1f} MB")
         del outcomes

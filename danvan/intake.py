@@ -149,17 +149,26 @@ def import_unit_dir(
     texts = {(unit_code, int(year), sec): body for sec, body in d.texts.items()}
     if d.meta:
         texts[(unit_code, int(year), META_SECTION)] = _meta_json(d.meta)
-    return store.write_import(
-        file=d.source,
-        sha256=d.fingerprint,
-        catalogue_version=cat.version,
-        catalogue_digest=cat.digest,
-        figures=[FigureValue(unit_code, int(year), k, v) for k, v in d.figures.items()],
-        texts=texts,
-        by=by,
-        illustrative=d.illustrative,
-        note="unit directory",
-    )
+    from .units import load_registry
+
+    unit = load_registry().get(unit_code, int(year))
+    with store.transaction() as con:
+        result = store.write_import(
+            file=d.source,
+            sha256=d.fingerprint,
+            catalogue_version=cat.version,
+            catalogue_digest=cat.digest,
+            figures=[FigureValue(unit_code, int(year), k, v) for k, v in d.figures.items()],
+            texts=texts,
+            by=by,
+            illustrative=d.illustrative,
+            note="unit directory",
+            con=con,
+        )
+        if result.import_id is not None:  # an unchanged directory writes nothing at all
+            store.record_catalogue(con, cat)
+            store.record_units(con, [unit])
+    return result
 
 
 def reference_unit_years(root: Path | None = None) -> list[tuple[str, int]]:
@@ -353,9 +362,12 @@ class _Writer:
     """One connection; each file in its own ``BEGIN IMMEDIATE`` … ``COMMIT``."""
 
     def __init__(self, store: Store, cat, reg, by):
-        self.store, self.cat, self.reg, self.by = store, cat, reg, by
+        import getpass
+
+        self.store, self.cat, self.reg, self.by = store, cat, reg, by or getpass.getuser()
         self.con = None
         self.catalogue_kept = False
+        self.units_kept: set = set()
 
     def write(self, o: FileOutcome) -> None:
         from .validate import Place
@@ -373,15 +385,18 @@ class _Writer:
             con.execute("BEGIN IMMEDIATE")
             if not self.catalogue_kept:
                 store.record_catalogue(con, self.cat)
-            store.record_units(con, [self.reg.get(u, y) for (u, y) in o.unit_years])
+            new_units = [uy for uy in o.unit_years if uy not in self.units_kept]
+            if new_units:
+                store.record_units(con, [self.reg.get(u, y) for (u, y) in new_units])
             o.result = store.write_import(
-                file=str(Path(o.path).resolve()), sha256=o.sha256, catalogue_version=self.cat.version,
+                file=os.path.abspath(o.path), sha256=o.sha256, catalogue_version=self.cat.version,
                 catalogue_digest=self.cat.digest, figure_rows=o.figures, texts=o.texts, by=self.by,
                 note=f"{o.kind} form", con=con,
             )
             _test_pause()
             con.execute("COMMIT")
             self.catalogue_kept = True
+            self.units_kept.update(new_units)
         except Exception as exc:  # the file is rolled back whole; the others go on
             if con.in_transaction:
                 con.execute("ROLLBACK")

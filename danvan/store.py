@@ -315,10 +315,11 @@ class Store:
             "INSERT INTO figure_revisions(unit_code, year, indicator, value, note, import_id) VALUES (?,?,?,?,?,?)",
             [(*r, imp) for r in fig_rows],
         )
-        con.executemany(
-            "INSERT INTO text_revisions(unit_code, year, section, body, import_id) VALUES (?,?,?,?,?)",
-            [(*r, imp) for r in text_rows],
-        )
+        if text_rows:
+            con.executemany(
+                "INSERT INTO text_revisions(unit_code, year, section, body, import_id) VALUES (?,?,?,?,?)",
+                [(*r, imp) for r in text_rows],
+            )
         return ImportResult(imp, len(fig_rows), unchanged, len(text_rows))
 
     # ---- reading -------------------------------------------------------------------------

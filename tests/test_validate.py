@@ -267,3 +267,10 @@ def test_finding_line_and_grouping():
     assert lines[-1] == "Tổng cộng: 3 tệp, 1 lỗi, 1 cảnh báo."
     with pytest.raises(ValueError):
         Finding("no_such_rule", "x")
+
+
+def test_every_rule_is_explained_in_the_guide():
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "nhap-lieu.md").read_text(encoding="utf-8")
+    assert unicodedata.is_normalized("NFC", guide)
+    missing = [rule for rule in RULES if f"| `{rule}` |" not in guide]
+    assert missing == []
