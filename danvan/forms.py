@@ -446,15 +446,27 @@ def read_file(path, *, catalogue: Catalogue | None = None, registry: UnitRegistr
         return pf
     if data[:4] == b"PK\x03\x04" or suffix in (".xlsx", ".xlsm"):
         pf.kind = "xlsx"
-        read_xlsx_bytes(data, pf, cat, reg)
-        return pf
+        return _guarded(read_xlsx_bytes, data, pf, cat, reg, "corrupt_xlsx")
     if suffix in (".csv", ".txt", ".tsv", ""):
         pf.kind = "csv"
-        read_csv_bytes(data, pf, cat, reg)
-        return pf
+        return _guarded(read_csv_bytes, data, pf, cat, reg, "csv_malformed")
     pf.findings.append(place.finding(
         "unsupported_file_type", "chỉ nhận biểu nhập số liệu dạng .xlsx hoặc .csv; hãy lưu lại đúng dạng",
         found=p.suffix, expected=".xlsx hoặc .csv"))
+    return pf
+
+
+def _guarded(reader, data, pf: ParsedFile, cat, reg, rule: str) -> ParsedFile:
+    """Run a reader; content it did not foresee becomes a finding, never an exception, so that one
+    odd file cannot stop a batch."""
+    try:
+        reader(data, pf, cat, reg)
+    except Exception as exc:
+        pf.rows.clear()
+        pf.texts.clear()
+        pf.findings.append(Place(pf.path).finding(
+            rule, "không đọc được tệp (cấu trúc bất thường); hãy mở bằng Excel và lưu lại, hoặc dùng biểu mới "
+            "lập bằng «danvan form»", found=f"{type(exc).__name__}: {str(exc)[:80]}", expected="một biểu hợp lệ"))
     return pf
 
 

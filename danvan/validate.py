@@ -416,15 +416,15 @@ def parse_year(raw, place: Place) -> tuple[int | None, list[Finding]]:
 
 
 # ---- free text ---------------------------------------------------------------------------------
-_INJECTION_START = re.compile(r"^[=+@\t\r\uff1d\uff0b\uff20]|^-(?![\s\-\d])")
-_DDE = re.compile(r"\w+\|['\"]?[^'\"\n]*['\"]?!", re.UNICODE)
+_INJECTION_START = re.compile(r"^[=@\t\r\uff1d\uff20]|^[+\-\uff0b](?![\s\-\d])")
+_DDE = re.compile(r"\w+\|\s*['\"][^'\"\n]*['\"]\s*!")  # cmd|' /C calc'!A0
 
 
 def check_text(text: str, place: Place, what: str = "nội dung") -> list[Finding]:
     """Refuse text that a spreadsheet would run as a formula (CSV/formula injection, DDE ``=cmd|...``).
 
-    A Markdown list item ("- Tiếp tục …") and a negative number are allowed; "=", "+", "@" at the
-    start of the cell (or "-" followed by a letter), and DDE payloads anywhere, are not.
+    Markdown list items ("- Tiếp tục …", "+ Tổ chức …") and signed numbers are allowed; "=" or "@"
+    at the start of the cell, "+"/"-" followed by a letter, and DDE payloads anywhere, are not.
     """
     s = text.lstrip(" ")
     if _INJECTION_START.match(s) or _DDE.search(text):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from danvan.catalogue import load_catalogue
@@ -240,7 +240,21 @@ WORDS = ["Số", "hộ", "nghèo", "cận", "đạt", "danh", "hiệu", "văn", 
 @given(st.lists(st.sampled_from(WORDS), min_size=4, max_size=30))
 def test_encoding_detection_on_random_vietnamese(words):
     text = "code,label\nX," + " ".join(words) + "\n"
+    assume(not text.isascii())  # ASCII is valid UTF-8 in every encoding
     assert decode_csv_bytes(corpus.encode_cp1258(text))[:3] == (text, "windows-1258", None)
     assert decode_csv_bytes(corpus.encode_tcvn3(text))[2] == "legacy_encoding"
     if any(not w.isascii() and unicodedata.normalize("NFD", w) != w for w in words):
         assert decode_csv_bytes(corpus.encode_vni(text))[2] == "legacy_encoding"
+
+
+def test_an_unforeseen_reader_failure_is_a_finding_not_a_crash(tmp_path, monkeypatch):
+    import danvan.forms
+
+    def boom(*a, **k):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(danvan.forms, "read_csv_bytes", boom)
+    p = tmp_path / "f.csv"
+    p.write_text("unit_code,year,indicator,value\n19780,2024,REV_TOTAL,1\n", encoding="utf-8")
+    pf = read_file(p)
+    assert [f.rule for f in pf.findings] == ["csv_malformed"] and "RuntimeError" in pf.findings[0].found

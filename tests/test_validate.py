@@ -158,8 +158,10 @@ def test_unit_codes():
     "Tiếp tục thể chế hoá cơ chế “Đảng lãnh đạo, Nhà nước quản lý, Nhân dân làm chủ”.",
     "- Tiếp tục đẩy mạnh cải cách hành chính;\n- Nâng cao chất lượng tiếp công dân.",
     "-8 vụ so với cùng kỳ",
+    "+ Tổ chức tuyên truyền;\n+ Vận động nhân dân.",
     "Tỷ lệ 95,2% (tăng 1,2%); email: ubnd@hue.gov.vn",
     "--- \nghi chú",
+    "|Chỉ tiêu|Kết quả|\n|---|---|\n|Thu ngân sách|Vượt dự toán!|",
 ])
 def test_ordinary_text_is_accepted(text):
     assert check_text(text, Place()) == []
