@@ -135,6 +135,7 @@ def main() -> None:
         par_total, par_steps = parallel(chunks, tmp / "par")
 
     n = len(nbs)
+    load = os.getloadavg()
     rows = [
         ("alone, first PDF in a fresh process", a["cold"], None),
         ("alone, next PDF in that process", a["warm"], a["warm_cpu"]),
@@ -150,8 +151,10 @@ def main() -> None:
         print(f"  {label:<48} {wall:6.3f} s" + (f"  [cpu {cpu:.3f}]" if cpu is not None else "") + f"  {flag}")
     print(f"  PDF size: {statistics.mean(b for _w, _c, b in seq) / 1024:.0f} KB per report; "
           f"{os.cpu_count()} CPUs; process start-up and imports included in the {args.workers}-process wall time")
+    print(f"  load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (other work on the machine "
+          "inflates wall and cpu times)")
     print(json.dumps({"n": n, "reports": what, "alone": a, "batch_seq_per_report": seq_total / n,
-                      "batch_parallel_per_report": par_total / n, "workers": args.workers}))
+                      "batch_parallel_per_report": par_total / n, "workers": args.workers, "loadavg": load}))
 
 
 if __name__ == "__main__":
