@@ -126,7 +126,7 @@ def main(argv=None) -> int:
         rate = written / dt
         print(f"import:   {written} figures validated and written in {dt:.2f} s = {rate:,.0f} figures/s "
               f"({sum(o.status == 'written' for o in outcomes)} files, one transaction each; {len(bad)} with errors)")
-        print(f"          CPU time {cpu:.2f} s (this process + parsing workers) = {written / cpu:,.0f} figures per "
+        print(f"          CPU time {cpu:.2f} s (including any parsing workers) = {written / cpu:,.0f} figures per "
               f"CPU-second; {os.cpu_count()} cores, load average {load:.1f} when it started")
         print(f"peak memory of the import (max RSS): {maxrss_mb():.0f} MB (before: {rss_before:.0f} MB)")
         print(f"store: {store.path.stat().st_size / 1e6:.1f} MB")

@@ -239,9 +239,11 @@ class _Current:
             self.con.close()
 
 
-# Parsing (decode, cells, per-cell rules) is pure Python and CPU-bound; with many files it runs in
-# worker processes while this process checks relations and writes (SQLite), so both cores work.
-POOL_MIN_FILES = 64
+# Parsing (decode, cells, per-cell rules) is pure Python and CPU-bound; with ``workers=N`` it runs in
+# N worker processes while this process checks relations and writes (SQLite). Off by default: on
+# the 2-core development machine, under load, shipping each parsed file back to this process cost
+# more than the parallelism gained (benchmarks/bench_import.py: ~40-50k figures/s with one worker
+# against ~50-60k inline). Worth measuring again on machines with more cores.
 _WORKER: dict = {}
 
 
@@ -256,11 +258,7 @@ def _read_in_worker(path):
 
 
 def _auto_workers(n_files: int, workers: int | None) -> int:
-    if workers is None:
-        if n_files < POOL_MIN_FILES:
-            return 0
-        workers = max(1, min(4, (os.cpu_count() or 1) - 1))
-    return workers if workers > 0 and n_files > 1 else 0
+    return workers if workers and workers > 0 and n_files > 1 else 0
 
 
 def _parsed(paths: list, cat, reg, workers: int):
@@ -437,8 +435,7 @@ def import_files(
     any has an error (``status="held"`` for the valid ones). A file whose values equal the stored
     ones adds nothing (``"unchanged"``); otherwise one ``imports`` row records when, the file and
     its sha256, and by whom (``by``, else the OS user), and every changed value becomes a new
-    revision (old ones are kept). ``workers``: processes that parse files (default: automatic,
-    only for large batches).
+    revision (old ones are kept). ``workers``: processes that parse files (default: none, parse here).
     """
     from .units import load_registry
 

@@ -78,7 +78,7 @@ def _cmd_import(args) -> int:
         return 2
     store = _store(args)
     outcomes = import_files(args.files, store, by=args.by, catalogue=cat, registry=reg,
-                            all_or_nothing=args.all_or_nothing)
+                            all_or_nothing=args.all_or_nothing, workers=args.workers)
     print(format_outcomes(outcomes, wrote=True))
     print(f"Kho dữ liệu: {store.path}")
     return 0 if all(o.status in ("written", "unchanged") for o in outcomes) else 1
@@ -198,6 +198,8 @@ def register(sub) -> None:
     i.add_argument("--by", help="who imports (default: the OS user)")
     i.add_argument("--all-or-nothing", action="store_true",
                    help="write nothing at all if any file has an error")
+    i.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="parse files in N worker processes (large batches on many-core machines; default 0)")
     _add_db(i)
     _add_reference(i)
     i.set_defaults(func=_cmd_import)
