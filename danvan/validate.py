@@ -40,7 +40,6 @@ __all__ = [
     "format_findings",
     "closest_code",
     "percent_cap",
-    "fast_value",
 ]
 
 ERROR, WARNING = "error", "warning"
@@ -283,18 +282,6 @@ def value_spec(ind: Indicator) -> tuple[bool, bool, bool, Decimal | None]:
         spec = _SPECS[id(ind)] = (ind, (ind.integral, ind.signed, ind.is_rate,
                                         percent_cap(ind) if ind.is_rate else None))
     return spec[1]
-
-
-def fast_value(raw: str, ind: Indicator) -> Decimal | None:
-    """The value of a plain machine integer that needs no rule (``"1109"`` for a count), else None.
-
-    Everything else goes through :func:`parse_value`; this only skips work for the common case.
-    """
-    if _FAST_INT.match(raw):
-        integral, signed, is_rate, _cap = value_spec(ind)
-        if integral and (signed or raw[0] != "-"):
-            return Decimal(raw)
-    return None
 
 
 def parse_value(raw, ind: Indicator, place: Place, *, number_format: str = "") -> tuple[Decimal | None, list[Finding]]:

@@ -18,7 +18,6 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 
 from danvan.intake import import_files
 from danvan.store import FigureValue, Store
