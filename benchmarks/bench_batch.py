@@ -91,6 +91,7 @@ def _floor_one(args) -> int:
     r = WardReport.load(code, year)
     blocks = [r.header()] + [r.part(p) for p in ("I", "II")]
     blocks += [r.chart(n) for n in ("budget", "eid", "dvk", "security")]
+    r.yoy_chart(), r.qa()  # computed like the notebook's "qa" cells, not published
     blocks += [r.part(p) for p in ("III", "IV")] + [r.end()]
     page = (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><style>{report_css()}</style></head>'
             f'<body><main class="report">{group(blocks).html}</main></body></html>')

@@ -262,7 +262,7 @@ def _worker_init() -> None:
     from .cli import skip_slow_optional_imports
 
     skip_slow_optional_imports()
-    import papermill  # noqa: F401
+    import papermill  # noqa: F401  (imported for its cost, once per worker)
 
     from . import charts, engine, report  # noqa: F401
 

@@ -102,7 +102,6 @@ def _short_file(path: str) -> str:
 
 
 def _cmd_history(args) -> int:
-    from .store import Store
     from .validate import closest_code
     from .vnformat import fmt_number
 

@@ -369,19 +369,13 @@ class TrendReport:
 
     # blocks
     def header(self):
-        from .report import ILLUSTRATIVE, Block, group
+        from .report import ILLUSTRATIVE, Block, group, summary_header
 
         s = self.series
         first, last = s.years[0] if s.years else "", s.years[-1] if s.years else ""
         title = "DIỄN BIẾN CÁC CHỈ TIÊU CÔNG TÁC DÂN VẬN CHÍNH QUYỀN"
         subject = f"{s.unit.name}, giai đoạn {first}–{last}"
-        # two "heading" blocks (not an NĐ 30 "header": this is a summary, without issuer or number),
-        # so that the Word export rebuilds them as headings
-        blocks = [Block("heading", {"level": 1, "text": title, "role": "title"},
-                        f'<header class="summary-header"><div class="doc-title">{_e(title)}</div>', title),
-                  Block("heading", {"level": 2, "text": subject, "role": "subject"},
-                        f'<div class="doc-subject">{_e(subject)}</div><div class="rule subject"></div></header>',
-                        subject)]
+        blocks = summary_header(title, subject)
         if s.illustrative_years:
             text = ILLUSTRATIVE
             if s.real_years:

@@ -19,8 +19,6 @@ import html as _html
 import json
 from dataclasses import dataclass, field
 
-from markupsafe import Markup, escape
-
 from .catalogue import Section
 from .charts import ChartSpec, render_svg
 from .indicators import Figures, load_figures
@@ -188,6 +186,17 @@ def _petitions(figs: Figures) -> ChartSpec:
 CHARTS = {"budget": _budget, "eid": _eid, "dvk": _dvk, "security": _petitions}
 # The headline amount a chart shows, repeated under it in figures and in words ("Bằng chữ").
 HEADLINE_AMOUNTS = {"budget": "REV_TOTAL"}
+
+
+def summary_header(title: str, subject: str) -> list[Block]:
+    """Title and subject of a summary document (city summary, trend): two "heading" blocks, not an
+    NĐ 30 header (a summary has no issuer or number), so that the Word export rebuilds them as headings."""
+    return [
+        Block("heading", {"level": 1, "text": title, "role": "title"},
+              f'<header class="summary-header"><div class="doc-title">{_e(title)}</div>', title),
+        Block("heading", {"level": 2, "text": subject, "role": "subject"},
+              f'<div class="doc-subject">{_e(subject)}</div><div class="rule subject"></div></header>', subject),
+    ]
 
 
 class WardReport:

@@ -29,7 +29,7 @@ from .indicators import Fig, derive
 from .lineage import WIDE_CELL_STYLE, WIDE_TABLE_STYLE, _member_data, catalogue_paths, open_store, \
     unit_years_dependency, wide_table
 from .units import Unit, load_registry
-from .vnformat import fmt_number, fmt_percent, round_half_up
+from .vnformat import round_half_up
 
 __all__ = ["CitySummary", "Total", "RankRow", "Distribution", "competition_ranks", "rule_text", "TIE_RULE"]
 
@@ -226,17 +226,11 @@ class CitySummary:
 
     # ---- blocks ------------------------------------------------------------------------------
     def header(self):
-        from .report import ILLUSTRATIVE, Block, group
+        from .report import ILLUSTRATIVE, Block, group, summary_header
 
         title = f"TỔNG HỢP CÔNG TÁC DÂN VẬN CHÍNH QUYỀN NĂM {self.year}"
         subject = f"Các phường, xã thuộc {self.parent.name}"
-        # two "heading" blocks (not an NĐ 30 "header": this is a summary, without issuer or number),
-        # so that the Word export rebuilds them as headings
-        blocks = [Block("heading", {"level": 1, "text": title, "role": "title"},
-                        f'<header class="summary-header"><div class="doc-title">{_e(title)}</div>', title),
-                  Block("heading", {"level": 2, "text": subject, "role": "subject"},
-                        f'<div class="doc-subject">{_e(subject)}</div><div class="rule subject"></div></header>',
-                        subject)]
+        blocks = summary_header(title, subject)
         if self.any_illustrative:
             real = [w.name for w in self.reporting if not self.illustrative.get(w.code)]
             text = ILLUSTRATIVE

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import unicodedata
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_decimal
 
@@ -204,15 +204,3 @@ def parse_number(text) -> tuple[Decimal, bool]:
     """
     value, is_pct, _unit = parse_figure(text)
     return value, is_pct
-    num = m.group("num").replace(" ", "")
-    is_pct = bool(m.group("pct"))
-    try:
-        if _GROUPED.match(num):
-            return Decimal(num.replace(".", "").replace(",", ".")), is_pct
-        if _PLAIN_COMMA.match(num):
-            return Decimal(num.replace(",", ".")), is_pct
-        if _PLAIN_DOT.match(num):
-            return Decimal(num), is_pct
-    except InvalidOperation:  # pragma: no cover - regexes admit only digits
-        pass
-    raise NumberParseError(s)

@@ -3,7 +3,6 @@ writes to the developer's default store or to outputs/."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 

@@ -24,6 +24,7 @@ from danvan.intake import check_files, format_outcomes, import_files
 from danvan.store import Store, canonical
 from danvan.units import load_registry
 from danvan.validate import RULES
+from _util import store_dump as dump
 
 BAD = Path(__file__).parent / "data" / "bad"
 MANIFEST = yaml.safe_load((BAD / "expected.yaml").read_text(encoding="utf-8"))
@@ -45,12 +46,6 @@ def cli(argv) -> int:
     return args.func(args)
 
 
-def dump(path) -> list[str]:
-    con = sqlite3.connect(path)
-    try:
-        return list(con.iterdump())
-    finally:
-        con.close()
 
 
 @pytest.fixture

@@ -21,17 +21,12 @@ from pathlib import Path
 
 from danvan.intake import import_files
 from danvan.store import FigureValue, Store
+from _util import store_dump as dump
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT = "19780"
 
 
-def dump(path) -> list[str]:
-    con = sqlite3.connect(path)
-    try:
-        return list(con.iterdump())
-    finally:
-        con.close()
 
 
 def integrity(path) -> str:
