@@ -106,6 +106,16 @@ def validate_parameters(notebook, params: dict, *, check_data: bool = True) -> d
                 f"Known parameters: {', '.join(specs)}."
             )
     values = {name: _coerce(specs[name], v) for name, v in params.items()}
+    for name, v in values.items():
+        if name.endswith("_date") and isinstance(v, str) and v:
+            import datetime as _dt
+
+            try:
+                _dt.date.fromisoformat(v)
+            except ValueError:
+                raise ParameterError(
+                    f"parameter {name} must be a date written YYYY-MM-DD, e.g. 2023-12-19; got {v!r}"
+                ) from None
     if "unit_code" in specs or "year" in specs:
         full = _defaults(notebook) | values
         _check_unit_year(full, specs, check_data, _kind(notebook))

@@ -167,5 +167,6 @@ def test_ward_notebook_keeps_logic_in_danvan():
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             src = "".join(cell["source"])
-            assert len(src.splitlines()) <= 8, src
+            if "parameters" not in cell["metadata"].get("tags", []):  # declarations, not logic
+                assert len(src.splitlines()) <= 8, src
             assert not re.search(r"^\s*(def|class) ", src, re.M), src

@@ -8,8 +8,6 @@ checks are skipped with that reason.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import io
 import json
 import re
@@ -19,6 +17,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from _util import file_lock
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "ward_report.ipynb"
@@ -48,14 +47,6 @@ def pdf_font_names(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-@contextlib.contextmanager
-def _locked(path: Path):
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +56,7 @@ def rendered(reference_db, tmp_path_factory, worker_id) -> dict:
     if worker_id != "master":
         root = root.parent  # shared by the xdist workers of this session
     base = root / "danvan-official-render"
-    with _locked(root / "danvan-official-render.lock"):
+    with file_lock(root / "danvan-official-render.lock"):
         done = base / "result.json"
         if not done.exists():
             from danvan.render import render

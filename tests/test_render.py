@@ -7,8 +7,6 @@ itself (the default store is bootstrapped when absent).
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import html as htmllib
 import json
 import os
@@ -22,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from _util import file_lock
 
 pytestmark = pytest.mark.slow
 
@@ -38,14 +37,6 @@ CODE_MARKERS = ["In [", "Out[", "Traceback", "def ", "import danvan", "from danv
                 "WardReport.load", "report.part(", "display(", "ipython", "Error:", "Exception"]
 
 
-@contextlib.contextmanager
-def _locked(path: Path):
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _env(base: Path, **extra) -> dict:
@@ -67,7 +58,7 @@ def _shared_dir(tmp_path_factory, worker_id: str, name: str) -> Path:
 def cli_render(tmp_path_factory, worker_id):
     """`danvan render --unit 19780 --year 2023` through the installed executable (warm engine)."""
     base = _shared_dir(tmp_path_factory, worker_id, "danvan-cli-render")
-    with _locked(base.parent / "danvan-cli-render.lock"):
+    with file_lock(base.parent / "danvan-cli-render.lock"):
         done = base / "result.json"
         if not done.exists():
             base.mkdir(parents=True, exist_ok=True)
