@@ -153,6 +153,7 @@ def _tick_formatter(kind: str):
     return FuncFormatter(fmt)
 
 
+_COMMENT = re.compile(r"\s*<!--.*?-->", re.S)
 _XML_HEAD = re.compile(r"^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?", re.S)
 
 
@@ -171,18 +172,24 @@ def render_svg(spec: ChartSpec, text: str = "path") -> str:
     buf = io.StringIO()
     with matplotlib.rc_context(_STYLE | {"svg.fonttype": "path" if text == "path" else "none"}):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "danvan"})
-    svg = _XML_HEAD.sub("", buf.getvalue())
+    svg = _COMMENT.sub("", _XML_HEAD.sub("", buf.getvalue()))  # matplotlib echoes every label as a comment
     # scale with the page: drop the fixed pt size, keep the viewBox
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart"', svg, count=1)
     return _prefix_ids(svg, "c" + hashlib.sha1(json.dumps(spec.to_json(), sort_keys=True).encode()).hexdigest()[:8])
 
 
+GLYPH_ID_PREFIX = "LiberationSerif"  # matplotlib names glyph outlines <font postscript name>-<code>
+
+
 def _prefix_ids(svg: str, prefix: str) -> str:
-    """Give every id of one chart a prefix of its own: several inline SVGs share one HTML document,
-    and matplotlib names glyphs and clip paths the same way in every figure."""
-    svg = re.sub(r'\bid="', f'id="{prefix}-', svg)
-    svg = re.sub(r'href="#', f'href="#{prefix}-', svg)
-    return re.sub(r"url\(#", f"url(#{prefix}-", svg)
+    """Give every id of one chart a prefix of its own (several inline SVGs share one HTML document,
+    and matplotlib names clip paths and markers the same way in every figure) -- except glyph
+    outlines: a glyph is the same shape in every chart, so the export keeps one definition per page
+    (``danvan.export``)."""
+    keep = f"(?!{GLYPH_ID_PREFIX})"
+    svg = re.sub(rf'\bid="{keep}', f'id="{prefix}-', svg)
+    svg = re.sub(rf'href="#{keep}', f'href="#{prefix}-', svg)
+    return re.sub(rf"url\(#{keep}", f"url(#{prefix}-", svg)
 
 
 def render_png(spec: ChartSpec, dpi: int = 200) -> bytes:

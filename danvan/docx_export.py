@@ -34,12 +34,14 @@ import re
 import unicodedata
 import zipfile
 
+from .export import ANALYST_TAGS, HIDDEN_TAGS
+from .report import MIME_BLOCK as _MIME_BLOCK
+
 __all__ = ["notebook_to_docx", "blocks_of", "FONT_NAME", "PAGE_MARGINS_MM"]
 
 FONT_NAME = "Times New Roman"
 PAGE_MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
-_MIME_BLOCK = "application/vnd.danvan.block+json"
-_SKIP_TAGS = {"analyst-only", "qa"}
+_SKIP_TAGS = HIDDEN_TAGS | ANALYST_TAGS  # the official document, as the HTML/PDF
 _TEXT_WIDTH_MM = 210 - PAGE_MARGINS_MM["left"] - PAGE_MARGINS_MM["right"]  # 165 mm
 _HEADER_SPLIT = 0.44  # left column share, as in report.css
 _INDENT_CM = 1.27

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -65,10 +66,46 @@ def _exporter():
             yield ("markdown2html", markdown2html_mistune)
 
     exp = ReportExporter(template_file=str(_template_path()))
+    exp.register_preprocessor(_report_preprocessor(), enabled=True)
     exp.exclude_input = True
     exp.exclude_input_prompt = True
     exp.exclude_output_prompt = True
     return exp
+
+
+# cells never in a report, and cells only analysts see (dropped from the official HTML/PDF)
+HIDDEN_TAGS = {"analyst-only"}
+ANALYST_TAGS = {"qa"}
+_GLYPH_DEF = re.compile(r'<path id="(?P<id>LiberationSerif[^"]*)"(?: d="[^"]*")?(?: transform="[^"]*")?/>\s*')
+
+
+def _report_preprocessor():
+    """nbconvert preprocessor: keep the cells the audience reads, and define each chart glyph
+    outline once per page (every inline SVG chart would otherwise repeat ~30 KB of the same glyphs)."""
+    from nbconvert.preprocessors import Preprocessor
+
+    class ReportPreprocessor(Preprocessor):
+        def preprocess(self, nb, resources):
+            official = "official" in resources.get("danvan", {}).get("audience", "official")
+            drop = HIDDEN_TAGS | (ANALYST_TAGS if official else set())
+            nb.cells = [c for c in nb.cells if not drop & set(c.metadata.get("tags", []))]
+            seen: set[str] = set()
+
+            def once(m: re.Match) -> str:
+                if m.group("id") in seen:
+                    return ""
+                seen.add(m.group("id"))
+                return m.group(0)
+
+            for cell in nb.cells:
+                for out in cell.get("outputs", []):
+                    html = out.get("data", {}).get("text/html")
+                    if html is not None:
+                        html = "".join(html) if isinstance(html, list) else html
+                        out["data"]["text/html"] = _GLYPH_DEF.sub(once, html)
+            return nb, resources
+
+    return ReportPreprocessor
 
 
 def export_html(nb, *, title: str, provenance: dict | None = None, audience: str = "official",

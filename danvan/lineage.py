@@ -478,12 +478,9 @@ class TrendReport:
         )
 
     def chart(self, code: str):
-        from .charts import render_svg
-        from .report import Block
+        from .report import chart_block
 
-        spec = self.chart_spec(code)
-        return Block("chart", {"name": f"trend-{code}", "spec": spec.to_json()},
-                     f'<figure class="chart">{render_svg(spec)}</figure>', spec.title)
+        return chart_block(f"trend-{code}", self.chart_spec(code))
 
     def charts(self):
         """Section III: a chart per key indicator with data (at most TREND_CHART_LIMIT)."""

@@ -188,6 +188,15 @@ CHARTS = {"budget": _budget, "eid": _eid, "dvk": _dvk, "security": _petitions}
 HEADLINE_AMOUNTS = {"budget": "REV_TOTAL"}
 
 
+def chart_block(name: str, spec: ChartSpec, caption: str = "", caption_class: str = "") -> Block:
+    """A chart as a report block: inline SVG (its title as the accessible name, since the labels are
+    drawn as paths), an optional caption, and the spec as JSON (the Word export redraws it)."""
+    data = {"name": name, "spec": spec.to_json()} | ({"caption": caption} if caption else {})
+    cap = f'<figcaption class="{caption_class}">{_e(caption)}</figcaption>' if caption else ""
+    html = f'<figure class="chart" role="img" aria-label="{_e(spec.title)}">{render_svg(spec)}{cap}</figure>'
+    return Block("chart", data, html, spec.title + (f"\n{caption}" if caption else ""))
+
+
 def summary_header(title: str, subject: str) -> list[Block]:
     """Title and subject of a summary document (city summary, trend): two "heading" blocks, not an
     NĐ 30 header (a summary has no issuer or number), so that the Word export rebuilds them as headings."""
@@ -315,15 +324,8 @@ class WardReport:
 
     def chart(self, name: str) -> Block:
         spec = CHARTS[name](self.figs)
-        svg = render_svg(spec)
-        data = {"name": name, "spec": spec.to_json()}
         caption = self.amount_line(HEADLINE_AMOUNTS[name]) if name in HEADLINE_AMOUNTS else None
-        cap_html = ""
-        if caption:
-            data["caption"] = caption
-            cap_html = f'<figcaption class="amount-words">{_e(caption)}</figcaption>'
-        return Block("chart", data, f'<figure class="chart">{svg}{cap_html}</figure>',
-                     spec.title + (f"\n{caption}" if caption else ""))
+        return chart_block(name, spec, caption or "", "amount-words")
 
     def yoy_chart(self) -> Block:
         """Key rates this year beside the prior year's, when the prior year is comparable
@@ -344,10 +346,7 @@ class WardReport:
             value_format="percent",
         )
         note = figs.prior_note if figs.prior is not None else ""
-        note_html = f'<figcaption class="yoy-note">{_e(note)}</figcaption>' if note else ""
-        data = {"name": "yoy", "spec": spec.to_json()} | ({"caption": note} if note else {})
-        return Block("chart", data, f'<figure class="chart">{render_svg(spec)}{note_html}</figure>',
-                     spec.title + (f"\n{note}" if note else ""))
+        return chart_block("yoy", spec, note, "yoy-note")
 
     def qa(self) -> Block:
         """Checks for analysts (danvan.qa). Shown in the notebook cell tagged "qa"; the export

@@ -389,13 +389,10 @@ class CitySummary:
         return group([heading("IV. Phân bố các tỷ lệ giữa các đơn vị"), self.distribution_chart()])
 
     def ranking_chart(self, code: str | None = None):
-        from .charts import render_svg
-        from .report import Block
+        from .report import chart_block
 
         code = code or self.default_rank_by()
-        spec = self.ranking_spec(code)
-        return Block("chart", {"name": f"ranking-{code}", "spec": spec.to_json()},
-                     f'<figure class="chart">{render_svg(spec)}</figure>', spec.title)
+        return chart_block(f"ranking-{code}", self.ranking_spec(code))
 
     def distribution_spec(self, codes=None):
         from .charts import ChartSpec
@@ -416,12 +413,9 @@ class CitySummary:
         )
 
     def distribution_chart(self, codes=None):
-        from .charts import render_svg
-        from .report import Block
+        from .report import chart_block
 
-        spec = self.distribution_spec(codes)
-        return Block("chart", {"name": "distribution", "spec": spec.to_json()},
-                     f'<figure class="chart">{render_svg(spec)}</figure>', spec.title)
+        return chart_block("distribution", self.distribution_spec(codes))
 
 
 # ---- render plumbing: the "city" notebook kind -------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -199,5 +200,9 @@ def test_index_manifest_and_provenance(db, tmp_path):
     assert 'href="2023/19780/report.html"' in index and "Phường Phường Đúc" in index
     html = html_of(out, "19780").decode()
     assert prov["git_commit"] in html and prov["data_fingerprint"][:16] in html
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    refs = re.findall(r'href="#([^"]+)"', html) + re.findall(r"url\(#([^)]+)\)", html)
+    assert len(ids) == len(set(ids)) and set(refs) <= set(ids), "charts share glyphs; every reference resolves"
+    assert html.count('<figure class="chart"') >= 3
     assert "SỐ LIỆU MINH HỌA" not in html  # real data: no banner
     assert "SỐ LIỆU MINH HỌA" in html_of(out, "19750").decode()  # illustrative: banner

@@ -132,7 +132,7 @@ def test_self_contained(html):
 
 
 def test_at_least_three_charts(html):
-    figures = re.findall(r'<figure class="chart">(.*?)</figure>', html, re.S)
+    figures = re.findall(r'<figure class="chart"[^>]*>(.*?)</figure>', html, re.S)
     charts = [f for f in figures if re.match(r"\s*<svg\b.*</svg>", f, re.S)]
     assert len(charts) >= 3
     assert html.count("<svg") == len(charts)  # every chart is an inline SVG in its figure
