@@ -505,8 +505,13 @@ def test_screen_html_same_layout_lean_fonts(notebook):
 def test_print_charts_keep_text_as_text(notebook, print_html):
     from danvan.pdf import print_notebook
 
-    assert print_html.count("<svg") == 4
-    assert "<text" in print_html and "Dự toán giao" in print_html
+    import base64
+    import re
+
+    svgs = [base64.b64decode(b).decode("utf-8")
+            for b in re.findall(r'<img class="chart" alt="[^"]*" src="data:image/svg\+xml;base64,([^"]+)"', print_html)]
+    assert len(svgs) == 4 and "<svg" not in print_html  # drawn as images: no CSS cascade over SVG nodes
+    assert all("<text" in svg for svg in svgs) and any("Dự toán giao" in svg for svg in svgs)
     assert print_notebook(notebook) is not notebook  # the executed notebook is not modified
     assert "<text" not in nbformat.writes(notebook)
 
