@@ -231,10 +231,6 @@ def plan(
                       label=f"{year}/{code}/{stem}")
 
 
-class KernelStartError(RuntimeError):
-    """The kernel did not start (e.g. ZMQ port race). Safe to retry; notebook errors are not."""
-
-
 def _is_kernel_start_failure(exc: BaseException) -> bool:
     text = f"{type(exc).__name__}: {exc}"
     return any(s in text for s in ("Address already in use", "Kernel didn't respond", "Kernel died before replying",
