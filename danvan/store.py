@@ -326,26 +326,26 @@ class Store:
     def _read(self):
         return self.connect(readonly=True)
 
-    def figures(self, unit_code: str, year: int) -> dict[str, Decimal | None]:
-        """Current value of every figure stored for the unit-year (withdrawn ones omitted)."""
+    def _rows(self, sql: str, params=()) -> list[tuple]:
+        """All rows of one read-only query (its own connection, closed before returning)."""
         con = self._read()
         try:
-            rows = con.execute(
-                "SELECT indicator, value FROM current_figures WHERE unit_code=? AND year=? AND value IS NOT NULL",
-                (unit_code, int(year)),
-            ).fetchall()
+            return con.execute(sql, params).fetchall()
         finally:
             con.close()
+
+    def figures(self, unit_code: str, year: int) -> dict[str, Decimal | None]:
+        """Current value of every figure stored for the unit-year (withdrawn ones omitted)."""
+        rows = self._rows(
+            "SELECT indicator, value FROM current_figures WHERE unit_code=? AND year=? AND value IS NOT NULL",
+            (unit_code, int(year)),
+        )
         return {ind: Decimal(v) for ind, v in rows}
 
     def texts(self, unit_code: str, year: int) -> dict[str, str]:
-        con = self._read()
-        try:
-            rows = con.execute(
-                "SELECT section, body FROM current_texts WHERE unit_code=? AND year=?", (unit_code, int(year))
-            ).fetchall()
-        finally:
-            con.close()
+        rows = self._rows(
+            "SELECT section, body FROM current_texts WHERE unit_code=? AND year=?", (unit_code, int(year))
+        )
         return dict(rows)
 
     def report_meta(self, unit_code: str, year: int) -> dict:
@@ -384,16 +384,12 @@ class Store:
 
     def fingerprints(self) -> dict[tuple[str, int], tuple[str, bool]]:
         """``(snapshot fingerprint, illustrative)`` for every unit-year at once (incremental batches)."""
-        con = self._read()
-        try:
-            rows = con.execute(
-                "SELECT c.unit_code, c.year, 'f' || c.id, i.illustrative FROM current_figures c"
-                " JOIN imports i ON i.id = c.import_id"
-                " UNION ALL SELECT c.unit_code, c.year, 't' || c.id, i.illustrative FROM current_texts c"
-                " JOIN imports i ON i.id = c.import_id"
-            ).fetchall()
-        finally:
-            con.close()
+        rows = self._rows(
+            "SELECT c.unit_code, c.year, 'f' || c.id, i.illustrative FROM current_figures c"
+            " JOIN imports i ON i.id = c.import_id"
+            " UNION ALL SELECT c.unit_code, c.year, 't' || c.id, i.illustrative FROM current_texts c"
+            " JOIN imports i ON i.id = c.import_id"
+        )
         acc: dict[tuple[str, int], list[str]] = {}
         ill: dict[tuple[str, int], bool] = {}
         for unit, year, rid, illustrative in rows:
@@ -403,14 +399,10 @@ class Store:
         return {k: (hashlib.sha256(",".join(sorted(v)).encode()).hexdigest(), ill[k]) for k, v in acc.items()}
 
     def unit_years(self) -> list[tuple[str, int]]:
-        con = self._read()
-        try:
-            rows = con.execute(
-                "SELECT DISTINCT unit_code, year FROM figure_revisions"
-                " UNION SELECT DISTINCT unit_code, year FROM text_revisions ORDER BY 2, 1"
-            ).fetchall()
-        finally:
-            con.close()
+        rows = self._rows(
+            "SELECT DISTINCT unit_code, year FROM figure_revisions"
+            " UNION SELECT DISTINCT unit_code, year FROM text_revisions ORDER BY 2, 1"
+        )
         return [(u, int(y)) for u, y in rows]
 
     def history(self, unit_code: str, year: int, indicator: str) -> list[Revision]:
@@ -434,28 +426,20 @@ class Store:
 
     def text_history(self, unit_code: str, year: int, section: str) -> list[TextRevision]:
         """Every revision of one free-text section, oldest first."""
-        con = self._read()
-        try:
-            rows = con.execute(
-                "SELECT r.id, r.body, i.at, i.file, i.sha256, i.by, i.id FROM text_revisions r"
-                " JOIN imports i ON i.id = r.import_id"
-                " WHERE r.unit_code=? AND r.year=? AND r.section=? ORDER BY r.id",
-                (unit_code, int(year), section),
-            ).fetchall()
-        finally:
-            con.close()
+        rows = self._rows(
+            "SELECT r.id, r.body, i.at, i.file, i.sha256, i.by, i.id FROM text_revisions r"
+            " JOIN imports i ON i.id = r.import_id"
+            " WHERE r.unit_code=? AND r.year=? AND r.section=? ORDER BY r.id",
+            (unit_code, int(year), section),
+        )
         return [TextRevision(*r) for r in rows]
 
     def revision_counts(self, unit_code: str, year: int) -> dict[str, int]:
         """How many revisions each figure of the unit-year has (figures never stored are absent)."""
-        con = self._read()
-        try:
-            rows = con.execute(
-                "SELECT indicator, COUNT(*) FROM figure_revisions WHERE unit_code=? AND year=? GROUP BY indicator",
-                (unit_code, int(year)),
-            ).fetchall()
-        finally:
-            con.close()
+        rows = self._rows(
+            "SELECT indicator, COUNT(*) FROM figure_revisions WHERE unit_code=? AND year=? GROUP BY indicator",
+            (unit_code, int(year)),
+        )
         return dict(rows)
 
     # ---- reference facts kept with the data ----------------------------------------------
