@@ -124,7 +124,11 @@ def get_shell():
         cls = _shell_classes()
         cfg = Config()
         cfg.HistoryManager.enabled = False  # no sqlite history file shared by parallel workers
+        host_main = sys.modules.get("__main__")
         shell = cls.instance(config=cfg, colors="nocolor")
+        # IPython installs its user module as sys.modules["__main__"]; the host process keeps its
+        # own (multiprocessing's spawn reads __main__.__spec__ when this process starts workers)
+        sys.modules["__main__"] = host_main
         shell._danvan_sink = []
         shell._danvan_count = 0
         _SHELL = shell
@@ -162,6 +166,14 @@ def _process_state_restored():
 
 def run_notebook_in_process(nb_man) -> None:
     """Execute ``nb_man.nb`` cell by cell in the warm shell, reporting to papermill's manager."""
+    host_main = sys.modules.get("__main__")
+    try:
+        _run(nb_man)
+    finally:
+        sys.modules["__main__"] = host_main
+
+
+def _run(nb_man) -> None:
     shell = get_shell()
     shell.reset(new_session=True)
     shell.execution_count = 1
