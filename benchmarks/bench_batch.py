@@ -33,8 +33,8 @@ NOTEBOOK = REPO / "notebooks" / "ward_report.ipynb"
 
 
 def demo_store(path: Path) -> None:
-    from danvan.demo import load_demo
-    from danvan.intake import bootstrap_default_store
+    from danvan.intake.demo import load_demo
+    from danvan.intake.unitdir import bootstrap_default_store
     from danvan.store import Store
 
     bootstrap_default_store(Store(path))
@@ -43,7 +43,7 @@ def demo_store(path: Path) -> None:
 
 def pick(n: int) -> list[tuple[str, int]]:
     """n unit-years of Huế: n codes of 2023 when n <= 36, else codes x 2021-2024."""
-    from danvan.units import load_registry
+    from danvan.reference.units import load_registry
 
     codes = [u.code for u in load_registry().children("474", 2023, level="commune")]
     if n <= len(codes):
@@ -85,8 +85,10 @@ def danvan_run(unit_years, db: Path, work: Path, tag: str, workers: int) -> tupl
 def _floor_one(args) -> int:
     code, year, db, outdir = args
     os.environ["DANVAN_DB"] = db
-    from danvan.export import atomic_write, report_css
-    from danvan.report import WardReport, group
+    from danvan.core.files import atomic_write
+    from danvan.export.html import report_css
+    from danvan.report.blocks import group
+    from danvan.report.ward import WardReport
 
     r = WardReport.load(code, year)
     blocks = [r.header()] + [r.part(p) for p in ("I", "II")]
@@ -128,8 +130,8 @@ def rerun_1000(work: Path, workers: int) -> tuple[float, float, int]:
             w.writerow([f"9{i:04d}", f"Phường Thử {i}", "Phường", "999", "commune", "", "", "", "benchmark"])
     os.environ["DANVAN_UNITS"] = str(units)
     db = work / "store-1000.sqlite"
-    from danvan.demo import load_demo
-    from danvan.intake import bootstrap_default_store
+    from danvan.intake.demo import load_demo
+    from danvan.intake.unitdir import bootstrap_default_store
     from danvan.store import Store
 
     bootstrap_default_store(Store(db))

@@ -28,10 +28,11 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from danvan.catalogue import load_catalogue
-from danvan.intake import check_files, import_files, reference_root
+from danvan.reference.catalogue import load_catalogue
+from danvan.intake.importer import check_files, import_files
+from danvan.intake.unitdir import reference_root
 from danvan.store import Store, canonical
-from danvan.units import UnitRegistry, default_registry_path
+from danvan.reference.units import UnitRegistry, default_registry_path
 
 TARGET = 50_000  # figures per second
 YEAR = 2026
@@ -72,7 +73,7 @@ def generate(root: Path, n_units: int) -> tuple[list[Path], Path, int]:
 def fill_xlsx(root: Path, n: int, registry) -> list[Path]:
     import openpyxl
 
-    from danvan.forms import write_xlsx_form
+    from danvan.intake.forms import write_xlsx_form
 
     ref = reference_values()
     out = []

@@ -1,13 +1,13 @@
 """PDF export benchmark (issue 5): seconds per report for the PDF step, alone and within a batch.
 
 The notebooks are executed first (HTML only, not timed here), then only the PDF step of
-danvan.export is timed: charts redrawn for print + print HTML + WeasyPrint with the bundled fonts.
+danvan.export.formats is timed: charts redrawn for print + print HTML + WeasyPrint with the bundled fonts.
 
     alone  - one report in a fresh process: the first PDF (imports, font set-up) and a second one
     batch  - 20 reports in one process, one after the other (font configuration reused)
     batch2 - the same 20 split over 2 processes (one per core), wall time / 20
 
-Reports: 20 demo wards of Huế 2023 (danvan.demo); without demo data, the reference report 20 times.
+Reports: 20 demo wards of Huế 2023 (danvan.intake.demo); without demo data, the reference report 20 times.
 Target: <= 1 s per report on a 2-core machine.
 
     python benchmarks/bench_pdf.py            # ~2 min, mostly executing the 20 notebooks
@@ -32,13 +32,13 @@ TARGET = 1.0
 
 
 def build_store(path: Path, n: int) -> tuple[list[tuple[str, int]], str]:
-    from danvan.intake import bootstrap_default_store
+    from danvan.intake.unitdir import bootstrap_default_store
     from danvan.store import Store
 
     bootstrap_default_store(Store(path))
     try:
-        from danvan.demo import load_demo
-        from danvan.units import load_registry
+        from danvan.intake.demo import load_demo
+        from danvan.reference.units import load_registry
 
         codes = [u.code for u in load_registry().children("474", 2023, level="commune")][:n]
         load_demo(Store(path), [(c, 2023) for c in codes if c != "19780"])
@@ -49,7 +49,7 @@ def build_store(path: Path, n: int) -> tuple[list[tuple[str, int]], str]:
 
 
 def execute_all(unit_years, db: Path, out: Path) -> list[Path]:
-    from danvan.render import render
+    from danvan.run.render import render
 
     paths, seen = [], {}
     for code, year in unit_years:
@@ -68,7 +68,7 @@ def pdf_step(nb_path: str, out_dir: str) -> tuple[float, float, int]:
     """Time the PDF export of one executed notebook: (wall s, cpu s, bytes)."""
     import nbformat
 
-    from danvan.export import export_formats
+    from danvan.export.formats import export_formats
 
     nb = nbformat.read(nb_path, as_version=4)
     t, c = time.perf_counter(), time.process_time()

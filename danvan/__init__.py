@@ -1,7 +1,10 @@
 """danvan: reproducible "Công tác Dân vận Chính quyền" reports for every ward and year.
 
-Pipeline (one module per stage): intake/forms/validate -> store -> catalogue/indicators ->
-narrative/charts/report (in a papermill-run notebook) -> export (HTML/PDF/DOCX) -> batch/provenance.
+One sub-package per pipeline stage; a stage imports only the stages below it (import-linter
+contracts in pyproject.toml)::
+
+    cli -> run -> export -> report -> indicators -> intake -> store -> reference -> core
+
 See docs/architecture.md.
 """
 

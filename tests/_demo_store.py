@@ -13,8 +13,8 @@ _BUILT: dict[str, Path] = {}
 
 def demo_db_path() -> Path:
     if "db" not in _BUILT:
-        from danvan.demo import load_demo
-        from danvan.intake import bootstrap_default_store
+        from danvan.intake.demo import load_demo
+        from danvan.intake.unitdir import bootstrap_default_store
         from danvan.store import Store
 
         tmp = tempfile.mkdtemp(prefix="danvan-demo-test-")

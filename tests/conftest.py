@@ -26,7 +26,7 @@ def _isolated_env(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def reference_db(tmp_path_factory) -> Path:
     """A store holding the reference data only (built once per session; copy it before writing)."""
-    from danvan.intake import bootstrap_default_store
+    from danvan.intake.unitdir import bootstrap_default_store
     from danvan.store import Store
 
     path = tmp_path_factory.mktemp("refstore") / "reference.sqlite"

@@ -16,7 +16,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from danvan.batch import OutputsLocked, RunSetError, load_runset, outputs_lock, run_batch
+from danvan.core.errors import OutputsLocked, RunSetError
+from danvan.run.batch import run_batch
+from danvan.run.outputs import outputs_lock
+from danvan.run.runset import load_runset
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "ward_report.ipynb"
@@ -26,8 +29,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory) -> Path:
-    from danvan.demo import load_demo
-    from danvan.intake import bootstrap_default_store
+    from danvan.intake.demo import load_demo
+    from danvan.intake.unitdir import bootstrap_default_store
     from danvan.store import Store
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
@@ -119,7 +122,7 @@ def test_cli_exit_code_and_summary_on_failure(db, tmp_path):
     env = dict(os.environ, DANVAN_DB=str(db))
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nyears: [2023]\nreports:\n  - notebook: ward_report.ipynb\n    units: [19780]\n")
-    r = subprocess.run([sys.executable, "-m", "danvan.cli", "run", str(bad), "--outputs", str(tmp_path / "o")],
+    r = subprocess.run([sys.executable, "-m", "danvan", "run", str(bad), "--outputs", str(tmp_path / "o")],
                        env=env, capture_output=True, text=True)
     assert r.returncode == 2 and "quoted strings" in r.stderr
 
@@ -143,7 +146,7 @@ def test_second_batch_on_same_outputs_is_refused(tmp_path):
 
 
 def test_kill_9_midway_then_rerun_completes_without_partial_files(db, tmp_path):
-    from danvan.demo import load_demo
+    from danvan.intake.demo import load_demo
     from danvan.store import Store
 
     codes = ["19750", "19753", "19756", "19759", "19762", "19768"]
@@ -153,7 +156,7 @@ def test_kill_9_midway_then_rerun_completes_without_partial_files(db, tmp_path):
                                                                               "units": codes}]}))
     out = tmp_path / "out"
     env = dict(os.environ, DANVAN_DB=str(db))
-    cmd = [sys.executable, "-m", "danvan.cli", "run", str(runset), "--outputs", str(out), "--workers", "2",
+    cmd = [sys.executable, "-m", "danvan", "run", str(runset), "--outputs", str(out), "--workers", "2",
            "--no-progress"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)

@@ -1,4 +1,4 @@
-"""danvan.catalogue: integrity of the shipped catalogue, user catalogue files, clear errors."""
+"""danvan.reference.catalogue: integrity of the shipped catalogue, user catalogue files, clear errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from danvan.catalogue import KINDS, Catalogue, CatalogueError, default_catalogue_path, load_catalogue
+from danvan.core.errors import CatalogueError
+from danvan.reference.catalogue import KINDS, Catalogue, default_catalogue_path, load_catalogue
 
 USER_YAML = """\
 catalogue: my-ward
@@ -250,9 +251,9 @@ def test_user_catalogue_changes_nothing_in_python(tmp_path):
     """A user indicator flows through Figures and the narrative without any code change."""
     from decimal import Decimal
 
-    from danvan.indicators import Figures
-    from danvan.narrative import render_section
-    from danvan.units import load_registry
+    from danvan.indicators.figures import Figures
+    from danvan.report.narrative import render_section
+    from danvan.reference.units import load_registry
 
     user = _write(tmp_path, USER_YAML)
     c = load_catalogue(user)
@@ -265,8 +266,8 @@ def test_user_catalogue_changes_nothing_in_python(tmp_path):
 
 def test_notebook_catalogue_parameter_is_a_pathsep_list(tmp_path, store, monkeypatch):
     """The ward notebook's `catalogue` parameter is one string: files joined by os.pathsep."""
-    from danvan.report import WardReport
-    from danvan.vnformat import MISSING
+    from danvan.report.ward import WardReport
+    from danvan.core.vnformat import MISSING
 
     monkeypatch.setenv("DANVAN_DB", str(store.path))
     user = _write(tmp_path, USER_YAML)

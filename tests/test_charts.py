@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from danvan.charts import ChartSpec, font_files, render_png, render_svg
+from danvan.report.charts import ChartSpec, font_files, render_png, render_svg
 
 BASES = "aăâeêioôơuưy"
 TONES = ["", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"]  # ngang huyền sắc hỏi ngã nặng
@@ -86,7 +86,7 @@ def test_every_vietnamese_letter_draws_without_missing_glyphs():
 
 
 def test_the_report_charts_draw_without_missing_glyphs(store):
-    from danvan.report import CHARTS, WardReport
+    from danvan.report.ward import CHARTS, WardReport
 
     r = WardReport.load("19780", 2023, db=str(store.path))
     assert draw_everything([build(r.figs) for build in CHARTS.values()]) == []
@@ -101,7 +101,7 @@ def test_capture_would_catch_a_missing_glyph():
 def test_charts_use_the_bundled_faces():
     from matplotlib import font_manager
 
-    from danvan.charts import FONT_FAMILY, register_fonts
+    from danvan.report.charts import FONT_FAMILY, register_fonts
 
     register_fonts()
     bundled = {str(p.resolve()) for p in font_files()}

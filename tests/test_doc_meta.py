@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from danvan.params import ParameterError, validate_parameters
+from danvan.core.errors import ParameterError
+from danvan.run.params import validate_parameters
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "ward_report.ipynb"
@@ -21,7 +22,7 @@ def test_bad_document_date_is_refused_before_any_kernel(store):
 
 @pytest.mark.slow
 def test_run_parameters_override_stored_metadata(store, tmp_path):
-    from danvan.render import render
+    from danvan.run.render import render
 
     params = {"unit_code": "19780", "year": 2023, "db": str(store.path), "doc_number": "125",
               "doc_date": "2024-01-05", "signer": "Nguyễn Văn An"}

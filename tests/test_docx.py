@@ -1,4 +1,4 @@
-"""Word export (danvan.docx_export): the report as .docx in the NĐ 30/2020 layout, rebuilt from the
+"""Word export (danvan.export.word): the report as .docx in the NĐ 30/2020 layout, rebuilt from the
 block JSON of an executed notebook.
 
 The notebook is rebuilt in-process from the report blocks (what a kernel would display), so these
@@ -25,7 +25,7 @@ W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def _notebook(report):
-    from danvan.report import CHARTS
+    from danvan.report.ward import CHARTS
 
     blocks = [report.header(), report.part("I"), report.part("II")]
     blocks += [report.chart(name) for name in CHARTS]
@@ -42,7 +42,7 @@ def _notebook(report):
 
 @pytest.fixture(scope="module")
 def report(reference_db, tmp_path_factory):
-    from danvan.report import WardReport
+    from danvan.report.ward import WardReport
 
     db = tmp_path_factory.mktemp("docx-db") / "store.sqlite"
     shutil.copy(reference_db, db)
@@ -54,7 +54,7 @@ def report(reference_db, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def docx_bytes(report) -> bytes:
-    from danvan.docx_export import notebook_to_docx
+    from danvan.export.word import notebook_to_docx
 
     return notebook_to_docx(_notebook(report), title="Báo cáo công tác Dân vận Chính quyền năm 2023")
 
@@ -119,7 +119,7 @@ def test_page_number_top_centre_not_on_first_page(document):
 # ---- header -----------------------------------------------------------------------------------
 
 def test_header_table_texts_and_formats(document, report):
-    from danvan.report import QUOC_HIEU, TIEU_NGU
+    from danvan.report.blocks import QUOC_HIEU, TIEU_NGU
 
     m = report.meta
     left, right = cell_paras(document, 0, 0), cell_paras(document, 0, 1)
@@ -209,7 +209,7 @@ def test_end_block(document):
 
 
 def test_markdown_features():
-    from danvan.docx_export import notebook_to_docx
+    from danvan.export.word import notebook_to_docx
 
     md = "Đoạn **đậm** và *nghiêng*  \nxuống dòng\n\n- một\n- hai\n\n3. ba\n4. bốn\n\n> trích dẫn\n"
     nb = new_notebook(cells=[new_code_cell("", outputs=[new_output("display_data", data={
@@ -224,7 +224,7 @@ def test_markdown_features():
 def test_deterministic_bytes_and_dates(report, docx_bytes, document):
     import datetime as dt
 
-    from danvan.docx_export import notebook_to_docx
+    from danvan.export.word import notebook_to_docx
 
     again = notebook_to_docx(_notebook(report), title="Báo cáo công tác Dân vận Chính quyền năm 2023")
     assert again == docx_bytes

@@ -1,4 +1,4 @@
-"""danvan.engine: the warm in-process papermill engine isolates notebooks from each other and
+"""danvan.run.engine: the warm in-process papermill engine isolates notebooks from each other and
 produces the same outputs as a real Jupyter kernel."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from danvan.engine import ENGINE_NAME, shell_available
+from danvan.run.engine import ENGINE_NAME, shell_available
 
 BIN = Path(sys.executable).parent
 
@@ -169,7 +169,7 @@ def test_syntax_error_is_an_execution_error(tmp_path):
 
 
 BLOCK_CELLS = [
-    "from danvan.report import Block\n"
+    "from danvan.report.blocks import Block\n"
     "b = Block('heading', {'level': 2, 'text': 'Ảnh', 'n': 1.5}, '<h2>Ảnh &amp; ý</h2>', 'Ảnh')\n"
     "display(b)",
     "b",

@@ -6,9 +6,9 @@ import re
 
 import nbformat
 
-from danvan.charts import ChartSpec
-from danvan.export import export_html
-from danvan.report import MIME_BLOCK, chart_block
+from danvan.report.charts import ChartSpec
+from danvan.export.html import export_html
+from danvan.report.blocks import MIME_BLOCK, chart_block
 
 
 def chart_output(title: str) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from _demo_store import writable_copy
-from danvan.catalogue import load_catalogue
+from danvan.reference.catalogue import load_catalogue
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "vinh-ha-2022"
@@ -52,9 +52,9 @@ def test_example_data_is_nfc_and_cites_its_source():
 
 
 def test_ward_report_text_and_qa(cat):
-    from danvan.indicators import load_figures
-    from danvan.narrative import render_section
-    from danvan.qa import check_figures
+    from danvan.indicators.figures import load_figures
+    from danvan.report.narrative import render_section
+    from danvan.indicators.qa import check_figures
 
     figs = load_figures(UNIT, YEAR, data_dir=DATA, catalogue=cat)
     assert figs.illustrative  # real figures, illustrative unit mapping: the report carries the banner
@@ -73,8 +73,8 @@ def test_ward_report_text_and_qa(cat):
 
 
 def test_forms_and_import_pick_it_up(tmp_path, monkeypatch):
-    write_form = pytest.importorskip("danvan.forms").write_form  # the intake engineer's module
-    from danvan.intake import import_unit_dir
+    from danvan.intake.forms import write_form
+    from danvan.intake.unitdir import import_unit_dir
     from danvan.store import Store
 
     monkeypatch.setenv("DANVAN_CATALOGUE", str(CATALOGUE))
@@ -88,9 +88,9 @@ def test_forms_and_import_pick_it_up(tmp_path, monkeypatch):
 
 
 def test_city_summary_shows_the_new_indicators_and_who_lacks_them(tmp_path, cat):
-    from danvan.intake import import_unit_dir
+    from danvan.intake.unitdir import import_unit_dir
     from danvan.store import Store
-    from danvan.summary import CitySummary
+    from danvan.report.city import CitySummary
 
     db = writable_copy(tmp_path)
     import_unit_dir(Store(db), DATA, UNIT, YEAR, cat=cat)
@@ -111,7 +111,7 @@ def test_extended_catalogue_example_renders(tmp_path):
     -p catalogue=examples/vinh-ha-2022/catalogue.yaml` (through the Python API)."""
     import json
 
-    from danvan.render import render
+    from danvan.run.render import render
 
     out = render(REPO / "notebooks" / "ward_report.ipynb",
                  {"unit_code": UNIT, "year": YEAR, "data_dir": str(DATA), "catalogue": str(CATALOGUE)},

@@ -13,18 +13,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from danvan.catalogue import load_catalogue
-from danvan.forms import (
-    CSV_COLUMNS,
-    SHEET_DATA,
-    SHEET_HELP,
-    SHEET_TEXT,
-    decode_csv_bytes,
-    read_file,
-    write_csv_form,
-    write_xlsx_form,
-)
-from danvan.intake import IntakeError, check_files, read_unit_dir
+from danvan.reference.catalogue import load_catalogue
+from danvan.intake.forms import CSV_COLUMNS, SHEET_DATA, SHEET_HELP, SHEET_TEXT, decode_csv_bytes, read_file, write_csv_form, write_xlsx_form
+from danvan.core.errors import IntakeError
+from danvan.intake.importer import check_files
+from danvan.intake.unitdir import read_unit_dir
 
 BAD = Path(__file__).parent / "data" / "bad"
 _spec = importlib.util.spec_from_file_location("make_corpus", BAD / "make_corpus.py")
@@ -154,18 +147,14 @@ def test_csv_form(store, tmp_path, cat):
 
 
 def test_form_cli(tmp_path, store, capsys):
-    import argparse
+    from danvan.cli.main import main
 
-    from danvan import intake_cli
-
-    parser = argparse.ArgumentParser(prog="danvan")
-    intake_cli.register(parser.add_subparsers(dest="command"))
     out = tmp_path / "b.csv"
-    args = parser.parse_args(["form", "--unit", "19780", "--year", "2024", "--out", str(out), "--db", str(store.path)])
-    assert args.func(args) == 0 and out.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert main(["form", "--unit", "19780", "--year", "2024", "--out", str(out), "--db", str(store.path)]) == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     assert "Phường Phường Đúc" in capsys.readouterr().out
-    args = parser.parse_args(["form", "--unit", "1978", "--year", "2024", "--out", str(tmp_path / "x.xlsx")])
-    assert args.func(args) == 2
+    assert main(["form", "--unit", "1978", "--year", "2024", "--out", str(tmp_path / "x.xlsx")]) == 2
+    assert "1978" in capsys.readouterr().err
 
 
 # ---- unit directories ------------------------------------------------------------------------------
@@ -248,12 +237,12 @@ def test_encoding_detection_on_random_vietnamese(words):
 
 
 def test_an_unforeseen_reader_failure_is_a_finding_not_a_crash(tmp_path, monkeypatch):
-    import danvan.forms
+    import danvan.intake.forms
 
     def boom(*a, **k):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(danvan.forms, "read_csv_bytes", boom)
+    monkeypatch.setattr(danvan.intake.forms, "read_csv_bytes", boom)
     p = tmp_path / "f.csv"
     p.write_text("unit_code,year,indicator,value\n19780,2024,REV_TOTAL,1\n", encoding="utf-8")
     pf = read_file(p)

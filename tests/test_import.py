@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from danvan.catalogue import load_catalogue
-from danvan.cli import main
-from danvan.intake import check_files, format_outcomes, import_files
+from danvan.reference.catalogue import load_catalogue
+from danvan.cli.main import main
+from danvan.intake.importer import check_files, format_outcomes, import_files
 from danvan.store import Store, canonical
-from danvan.units import load_registry
-from danvan.validate import RULES
+from danvan.reference.units import load_registry
+from danvan.intake.validate import RULES
 from _util import store_dump as dump
 
 BAD = Path(__file__).parent / "data" / "bad"
@@ -34,16 +34,10 @@ REF_CSV = Path(__file__).resolve().parents[1] / "data" / "reference" / "19780" /
 
 
 def cli(argv) -> int:
-    """``danvan ARGV`` with only the intake commands registered (``danvan.cli.main`` also imports
-    the batch/QA stages, which is slow; test_cli_exit_codes goes through ``main`` itself)."""
-    import argparse
+    """``danvan ARGV`` in this process (errors mapped to exit codes as the command line does)."""
+    from danvan.cli.main import main
 
-    from danvan import intake_cli
-
-    parser = argparse.ArgumentParser(prog="danvan")
-    intake_cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args([str(a) for a in argv])
-    return args.func(args)
+    return main([str(a) for a in argv])
 
 
 
@@ -142,9 +136,9 @@ def test_missing_file(store, tmp_path):
 
 
 def test_xlsx_over_the_unzipped_limit_is_refused(store, registry, monkeypatch):
-    import danvan.forms
+    import danvan.intake.forms
 
-    monkeypatch.setattr(danvan.forms, "MAX_UNZIPPED_BYTES", 10_000)
+    monkeypatch.setattr(danvan.intake.forms, "MAX_UNZIPPED_BYTES", 10_000)
     (o,) = check_files([BAD / "xlsx_percent_formatted_cell.xlsx"], store=store, registry=registry)
     assert [f.rule for f in o.errors] == ["file_too_large"]
 
@@ -276,7 +270,9 @@ def test_cli_exit_codes(store, tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["import"])
     assert exc.value.code == 2
-    assert main(["history", "--unit", UNIT, "--year", "2023", "--db", str(tmp_path / "none.sqlite")]) == 1
+    capsys.readouterr()
+    assert main(["history", "--unit", UNIT, "--year", "2023", "--db", str(tmp_path / "none.sqlite")]) == 2
+    assert "danvan setup" in capsys.readouterr().err and not (tmp_path / "none.sqlite").exists()
 
 
 def test_history_overview_and_text_history(store, capsys):
@@ -292,7 +288,7 @@ def test_history_overview_and_text_history(store, capsys):
 def test_round_trip_form_import_report_history(store, tmp_path, capsys):
     import openpyxl
 
-    from danvan.render import render
+    from danvan.run.render import render
 
     notebook = Path(__file__).resolve().parents[1] / "notebooks" / "ward_report.ipynb"
     db = str(store.path)

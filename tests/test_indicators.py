@@ -1,4 +1,4 @@
-"""danvan.indicators: loading a unit-year, derived ratios against the seed, and how a Fig writes itself."""
+"""danvan.indicators.figures: loading a unit-year, derived ratios against the seed, and how a Fig writes itself."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from danvan.catalogue import load_catalogue
-from danvan.indicators import Fig, Figures, derive, load_figures
-from danvan.units import load_registry
-from danvan.vnformat import MISSING, fmt_number
+from danvan.reference.catalogue import load_catalogue
+from danvan.indicators.fig import Fig, derive
+from danvan.indicators.figures import Figures, load_figures
+from danvan.reference.units import load_registry
+from danvan.core.vnformat import MISSING, fmt_number
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "data" / "reference"
@@ -83,11 +84,14 @@ def test_store_and_files_give_the_same_figures(store, ref):
     assert from_store.unit.name == "Phường Phường Đúc"
 
 
-def test_default_store_is_bootstrapped_when_absent(tmp_path, monkeypatch, ref):
+def test_reading_a_missing_store_is_a_clear_error_and_creates_nothing(tmp_path, monkeypatch):
+    from danvan.core.errors import StoreMissingError
+
     db = tmp_path / "fresh.sqlite"
     monkeypatch.setenv("DANVAN_DB", str(db))
-    figs = load_figures("19780", 2023)
-    assert db.exists() and figs.values == ref.values
+    with pytest.raises(StoreMissingError, match="danvan setup"):
+        load_figures("19780", 2023)
+    assert not db.exists() and list(tmp_path.iterdir()) == []
 
 
 # ---- Fig -------------------------------------------------------------------------------------

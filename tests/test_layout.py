@@ -37,7 +37,7 @@ def mm(px: float) -> float:
 
 def report_notebook(report, *, extra_tagged: bool = True):
     """A notebook shaped like an executed ward_report.ipynb: one display output per block."""
-    from danvan.report import CHARTS
+    from danvan.report.ward import CHARTS
 
     blocks = [report.header(), report.part("I"), report.part("II")]
     blocks += [report.chart(name) for name in CHARTS]
@@ -63,7 +63,7 @@ def module_db(reference_db, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def reference_report(module_db):
-    from danvan.report import WardReport
+    from danvan.report.ward import WardReport
 
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("DANVAN_CATALOGUE", raising=False)
@@ -80,15 +80,15 @@ def notebook(reference_report):
 
 @pytest.fixture(scope="module")
 def print_html(notebook) -> str:
-    from danvan.export import export_html
-    from danvan.pdf import print_notebook
+    from danvan.export.html import export_html
+    from danvan.export.pdf import print_notebook
 
     return export_html(print_notebook(notebook), title="Báo cáo", provenance=PROVENANCE, print_mode=True)
 
 
 @pytest.fixture(scope="module")
 def doc(print_html):
-    from danvan.pdf import layout
+    from danvan.export.pdf import layout
 
     d = layout(print_html)
     _index_parents(d)
@@ -215,7 +215,7 @@ def test_page_numbers_top_centre_from_page_2(doc):
 def test_only_the_bundled_family_is_named_in_print(doc):
     from weasyprint.formatting_structure import boxes
 
-    from danvan.pdf import PRINT_FAMILY
+    from danvan.export.pdf import PRINT_FAMILY
 
     families = set()
     for p in doc.pages:
@@ -259,7 +259,7 @@ def test_issuing_body_rule_is_a_third_to_a_half_of_its_width(page1):
 
 
 def test_header_right_national_title_and_motto(page1, content_box, reference_report):
-    from danvan.report import QUOC_HIEU, TIEU_NGU
+    from danvan.report.blocks import QUOC_HIEU, TIEU_NGU
 
     left, right = content_box
     mid = left + (right - left) * 0.44
@@ -391,7 +391,7 @@ def test_numbered_free_text_items_read_as_paragraphs(doc):
 
 
 def test_amount_in_words_under_the_budget_chart(print_html, reference_report):
-    from danvan.vnwords import amount_in_words
+    from danvan.core.vnwords import amount_in_words
 
     n = int(reference_report.figs.raw("REV_TOTAL"))
     assert f"Bằng chữ: {amount_in_words(n)}" in print_html
@@ -460,7 +460,7 @@ def test_official_print_hides_analyst_and_qa_cells(print_html):
 # ---- metadata comes from data and parameters; screen HTML uses the same layout ---------------
 
 def test_metadata_from_parameters_not_hard_coded(reference_report):
-    from danvan.report import WardReport
+    from danvan.report.ward import WardReport
 
     other = WardReport(reference_report.figs, {
         "parent_body": "UBND HUYỆN THỬ", "issuing_body": "UBND XÃ THỬ NGHIỆM", "number": "07",
@@ -477,7 +477,7 @@ def test_metadata_from_parameters_not_hard_coded(reference_report):
 
 
 def test_recipients_always_end_with_luu_vt(reference_report):
-    from danvan.report import WardReport
+    from danvan.report.ward import WardReport
 
     r = WardReport(reference_report.figs, {"recipients": ["- Lưu: VT.", "UBND thành phố;", "Ban Dân vận"]})
     assert r.end().data["recipients"] == ["- UBND thành phố;", "- Ban Dân vận;", "- Lưu: VT."]
@@ -485,8 +485,9 @@ def test_recipients_always_end_with_luu_vt(reference_report):
     assert r.end().data["recipients"] == ["- UBND thành phố;", "- Lưu: VT."]
 
 
-@pytest.mark.parametrize("path", ["danvan/pdf.py", "danvan/docx_export.py", "danvan/static/report.css",
-                                  "danvan/templates/nbconvert/report.html.j2"])
+@pytest.mark.parametrize("path", ["danvan/export/pdf.py", "danvan/export/word.py", "danvan/export/static/report.css",
+                                  "danvan/export/templates/report.html.j2", *sorted(
+                                      str(p.relative_to(REPO)) for p in (REPO / "danvan" / "report" / "templates" / "html").glob("*.j2"))])
 def test_no_ward_hard_coded_in_layout_code(path):
     text = unicodedata.normalize("NFC", (REPO / path).read_text(encoding="utf-8"))
     for ward in ("Đúc", "19780", "Huế"):
@@ -494,7 +495,7 @@ def test_no_ward_hard_coded_in_layout_code(path):
 
 
 def test_screen_html_same_layout_lean_fonts(notebook):
-    from danvan.export import export_html
+    from danvan.export.html import export_html
 
     html = export_html(notebook, title="Báo cáo", provenance=PROVENANCE)
     assert 'class="report"' in html and "nd30-header" in html and "nd30-end" in html
@@ -503,7 +504,7 @@ def test_screen_html_same_layout_lean_fonts(notebook):
 
 
 def test_print_charts_keep_text_as_text(notebook, print_html):
-    from danvan.pdf import print_notebook
+    from danvan.export.pdf import print_notebook
 
     import base64
     import re
@@ -520,7 +521,7 @@ def test_print_stylesheet_names_only_the_bundled_family_even_for_code_and_lists(
     """The user-agent sheet asks monospace for code/pre; the print sheet overrides every element."""
     from weasyprint.formatting_structure import boxes
 
-    from danvan.pdf import PRINT_FAMILY, layout
+    from danvan.export.pdf import PRINT_FAMILY, layout
 
     d = layout('<html><body><main class="report print"><p>Tiếng <code>mã</code> <kbd>phím</kbd></p>'
                '<pre>khối mã</pre><ol><li>mục</li></ol><footer class="provenance">nguồn</footer>'

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from _demo_store import demo_db_path, writable_copy
-from danvan.catalogue import load_catalogue
-from danvan.lineage import load_series, members, short_date
+from danvan.reference.catalogue import load_catalogue
+from danvan.core.vnformat import fmt_short_date as short_date
+from danvan.indicators.lineage import load_series, members
 from danvan.store import Store
-from danvan.units import UnitRegistry, UnknownUnitError, load_registry
+from danvan.core.errors import UnknownUnitError
+from danvan.reference.units import UnitRegistry, load_registry
 
 REPO = Path(__file__).resolve().parents[1]
 THUAN_HOA = "19789"  # Phường Thuận Hóa from 01/7/2025 (the code was Phường Phú Nhuận's until 30/6/2025)
@@ -74,7 +76,7 @@ def test_the_report_says_the_series_is_a_sum(series):
     note = series.note()
     assert note.startswith("Số liệu trước 01/7/2025 là tổng của các đơn vị: Phường Phường Đúc, Phường Vĩnh Ninh")
     assert "Phường Phú Nhuận" in note and "Phường Phước Vĩnh" in note
-    from danvan.lineage import TrendReport
+    from danvan.report.trend import TrendReport
 
     trend = TrendReport(series)
     text = trend.lineage().text
@@ -84,8 +86,8 @@ def test_the_report_says_the_series_is_a_sum(series):
 
 
 def test_a_missing_predecessor_makes_the_sum_unavailable(tmp_path):
-    from danvan.demo import load_demo
-    from danvan.intake import bootstrap_default_store
+    from danvan.intake.demo import load_demo
+    from danvan.intake.unitdir import bootstrap_default_store
 
     store = Store(tmp_path / "partial.sqlite")
     bootstrap_default_store(store)
@@ -105,7 +107,7 @@ def test_unit_in_a_year_it_did_not_exist_names_successor_and_predecessors(tmp_pa
         members(reg.get("19780", 2023), 2026)
     # a new code that exists only after the merger: the error names its predecessors
     extra = tmp_path / "units.csv"
-    shutil.copy(REPO / "danvan" / "data" / "units.csv", extra)
+    shutil.copy(REPO / "danvan" / "reference" / "data" / "units.csv", extra)
     with open(extra, "a", encoding="utf-8") as fh:
         fh.write("99001,Phường Mới,Phường,46,commune,2025-07-01,,,test\n")
         fh.write("99002,Phường Cũ A,Phường,474,commune,,2025-06-30,99001,test\n")
@@ -123,10 +125,10 @@ def test_unit_in_a_year_it_did_not_exist_names_successor_and_predecessors(tmp_pa
 
 def test_ward_report_of_a_merged_unit_compares_with_its_predecessors_and_says_so(tmp_path):
     """Phường Thuận Hóa 2025 (illustrative data planted here): 2024 is the predecessors' sum."""
-    from danvan.demo import generate
-    from danvan.indicators import load_figures
-    from danvan.intake import import_unit_dir, read_unit_dir, reference_root
-    from danvan.report import WardReport
+    from danvan.intake.demo import generate
+    from danvan.indicators.figures import load_figures
+    from danvan.intake.unitdir import import_unit_dir, read_unit_dir, reference_root
+    from danvan.report.ward import WardReport
     from danvan.store import canonical
 
     db = writable_copy(tmp_path)
@@ -152,7 +154,8 @@ def test_ward_report_of_a_merged_unit_compares_with_its_predecessors_and_says_so
 
 
 def test_trend_parameters_follow_lineage(demo_db):
-    from danvan.params import NoDataError, ParameterError, validate_parameters
+    from danvan.core.errors import NoDataError, ParameterError
+    from danvan.run.params import validate_parameters
 
     nb = REPO / "notebooks" / "ward_trend.ipynb"
     # 2025 itself has no data, but the predecessors' years do: valid
@@ -164,11 +167,11 @@ def test_trend_parameters_follow_lineage(demo_db):
 
 
 def test_trend_dependency_changes_with_a_predecessor_figure(tmp_path):
-    from danvan.render import load_kind
+    from danvan.run.kinds import notebook_kinds
     from danvan.store import FigureValue
 
     db = str(writable_copy(tmp_path))
-    dep = load_kind("trend")
+    dep = notebook_kinds.get("trend").dependency
     params = {"unit_code": THUAN_HOA, "year": 2025, "first_year": 2023, "db": db}
     before = dep(params, None)
     bulk = dep(params, Store(db).fingerprints())  # {(unit, year): (fingerprint, illustrative)}
@@ -177,7 +180,7 @@ def test_trend_dependency_changes_with_a_predecessor_figure(tmp_path):
                            figures=[FigureValue("19786", 2024, "SEC_REPORTS", Decimal(999))])
     assert dep(params, None).fingerprint != before.fingerprint
     # and a ward report depends on its prior year (YoY): a 2022 change re-renders 2023
-    ward = load_kind("ward")
+    ward = notebook_kinds.get("ward").dependency
     w = {"unit_code": "19786", "year": 2025 - 1, "db": db}
     w_before = ward(w | {"year": 2024}, None).fingerprint
     Store(db).write_import(file="t2", sha256="y", catalogue_version="t", catalogue_digest="t",
@@ -187,7 +190,7 @@ def test_trend_dependency_changes_with_a_predecessor_figure(tmp_path):
 
 @pytest.mark.slow
 def test_trend_notebook_renders(tmp_path, demo_db):
-    from danvan.render import render
+    from danvan.run.render import render
 
     out = render(REPO / "notebooks" / "ward_trend.ipynb",
                  {"unit_code": THUAN_HOA, "year": 2025, "first_year": 2022, "db": demo_db}, tmp_path / "out")

@@ -1,4 +1,4 @@
-"""danvan.narrative: part II sentences regenerated from the figures (editable Jinja2 templates)."""
+"""danvan.report.narrative: part II sentences regenerated from the figures (editable Jinja2 templates)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from danvan.catalogue import load_catalogue
-from danvan.indicators import Figures
-from danvan.narrative import render_section
-from danvan.units import load_registry
-from danvan.vnformat import MISSING
+from danvan.reference.catalogue import load_catalogue
+from danvan.indicators.figures import Figures
+from danvan.report.narrative import render_section
+from danvan.reference.units import load_registry
+from danvan.core.vnformat import MISSING
 
 REPO = Path(__file__).resolve().parents[1]
 NARRATIVE = [s.code for s in load_catalogue().sections.values() if s.narrative]

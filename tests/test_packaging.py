@@ -78,16 +78,17 @@ def test_requirements_lock_pins_every_dependency(runtime_deps, pyproject):
 
 def test_requires_python_and_entry_points(pyproject):
     assert pyproject["project"]["requires-python"] == ">=3.11"
-    assert pyproject["project"]["scripts"]["danvan"] == "danvan.cli:main"
-    assert pyproject["project"]["entry-points"]["papermill.engine"]["danvan"] == "danvan.engine:WarmEngine"
+    assert pyproject["project"]["scripts"]["danvan"] == "danvan.cli.main:main"
+    assert pyproject["project"]["entry-points"]["papermill.engine"]["danvan"] == "danvan.run.papermill_engine:WarmEngine"
 
 
 def test_package_data_is_shipped():
     from importlib import resources
 
     base = resources.files("danvan")
-    for rel in ("data/catalogue.yaml", "data/units.csv", "templates/nbconvert/report.html.j2",
-                "templates/narrative/II.2.md.j2", "static/report.css"):
+    for rel in ("reference/data/catalogue.yaml", "reference/data/units.csv", "export/templates/report.html.j2",
+                "report/templates/narrative/II.2.md.j2", "report/templates/html/nd30_header.html.j2",
+                "export/static/report.css", "run/templates/index.html.j2"):
         assert (base / rel).is_file(), rel
     fonts = [p.name for p in (base / "fonts").iterdir()]
     assert any(f.lower().endswith((".ttf", ".otf")) for f in fonts)
@@ -95,22 +96,66 @@ def test_package_data_is_shipped():
 
 # ---- command line help -------------------------------------------------------------------------
 def test_cli_help():
-    """`danvan --help` and `danvan render --help` (the installed executable; run side by side)."""
-    procs = [subprocess.Popen([str(BIN / "danvan"), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for args in (["--help"], ["render", "--help"])]
-    (top, top_err), (render, render_err) = (p.communicate(timeout=120) for p in procs)
+    """`danvan --help`, `python -m danvan --help` and `danvan render --help` (the installed executable;
+    run side by side)."""
+    cmds = [[str(BIN / "danvan"), "--help"], [sys.executable, "-m", "danvan", "--help"],
+            [str(BIN / "danvan"), "render", "--help"]]
+    procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in cmds]
+    (top, top_err), (module, module_err), (render, render_err) = (p.communicate(timeout=120) for p in procs)
     assert procs[0].returncode == 0, top_err
-    for word in ("render", "setup", "Công tác Dân vận Chính quyền"):
+    for word in ("render", "setup", "run", "check", "info", "Công tác Dân vận Chính quyền"):
         assert word in top, word
+    assert procs[1].returncode == 0 and module == top, module_err
     assert procs[1].returncode == 0, render_err
     for word in ("--unit", "--year", "--kernel", "--formats", "--outputs", "5-character", "before any kernel",
                  "danvan render --unit 19780 --year 2023"):
         assert word in render, word
 
 
+def test_info_prints_the_effective_settings(capsys, tmp_path, monkeypatch):
+    from danvan.cli.main import main
+    from danvan.core.settings import VARIABLES
+    from danvan.run.provenance import code_digest
+
+    monkeypatch.setenv("DANVAN_UNITS", str(tmp_path / "mine.csv"))
+    assert main(["info", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["store"] == {"path": str(tmp_path / "default-store.sqlite"), "exists": False}  # conftest's DANVAN_DB
+    assert data["outputs"] == str(tmp_path / "outputs")
+    assert data["unit registries"][-1] == str(tmp_path / "mine.csv")
+    assert data["catalogues"][0].endswith("reference/data/catalogue.yaml")
+    assert data["code digest"] == code_digest() and len(code_digest()) == 64
+    assert set(data["environment"]) == set(VARIABLES) and data["environment"]["DANVAN_UNITS"].endswith("mine.csv")
+    assert {Path(f).name for f in data["fonts"]} >= {"LiberationSerif-Regular.ttf", "LiberationSerif-Bold.ttf"}
+    assert main(["info"]) == 0
+    text = capsys.readouterr().out
+    assert "code digest: " + code_digest() in text and "DANVAN_TEMPLATES: (not set)" in text
+
+
+def test_code_digest_covers_sources_and_data(tmp_path):
+    """Any change to a source or data file of the package changes the digest; byte-code caches do not."""
+    import shutil
+
+    from danvan.core.files import tree_digest
+
+    copy = tmp_path / "danvan"
+    shutil.copytree(REPO / "danvan", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    base = tree_digest(copy)
+    (copy / "core" / "__pycache__").mkdir(exist_ok=True)
+    (copy / "core" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"cache")
+    assert tree_digest(copy) == base
+    for rel in ("core/vnformat.py", "reference/data/catalogue.yaml", "report/templates/html/banner.html.j2"):
+        f = copy / rel
+        original = f.read_bytes()
+        f.write_bytes(original + b"\n")
+        assert tree_digest(copy) != base, rel
+        f.write_bytes(original)
+    assert tree_digest(copy) == base
+
+
 def test_cli_version_and_no_command(capsys):
     from danvan import __version__
-    from danvan.cli import main
+    from danvan.cli.main import main
 
     with pytest.raises(SystemExit) as exc:
         main(["--version"])

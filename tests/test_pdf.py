@@ -59,7 +59,7 @@ def rendered(reference_db, tmp_path_factory, worker_id) -> dict:
     with file_lock(root / "danvan-official-render.lock"):
         done = base / "result.json"
         if not done.exists():
-            from danvan.render import render
+            from danvan.run.render import render
 
             base.mkdir(parents=True, exist_ok=True)
             db = base / "store.sqlite"
@@ -121,13 +121,13 @@ def test_pdffonts_lists_only_the_bundled_faces(pdf_path):
 def test_no_fallback_font_even_for_missing_glyphs_or_generic_families(tmp_path, caplog):
     """Fallback is closed: sans-serif / monospace / a glyph only DejaVu has still embed only the
     bundled faces (the missing glyph prints as a box and is logged)."""
-    from danvan.pdf import html_to_pdf
+    from danvan.export.pdf import html_to_pdf
 
     html = ('<html><body><main class="report print"><p>Tiếng Việt đủ dấu: Ữ ỹ ặ ₫</p>'
             '<p style="font-family: sans-serif">chữ không chân</p><p style="font-family: DejaVu Sans">DejaVu</p>'
             '<pre style="font-family: monospace">mono</pre><p>người tuyết ☃</p></main></body></html>')
     path = tmp_path / "x.pdf"
-    with caplog.at_level("WARNING", logger="danvan.pdf"):
+    with caplog.at_level("WARNING", logger="danvan.export.pdf"):
         path.write_bytes(html_to_pdf(html))
     assert any("☃" in r.getMessage() for r in caplog.records)
     for name, _emb in pdf_font_names(path):
@@ -255,7 +255,7 @@ def test_rendered_docx_opens_with_figures_and_header(rendered):
 # ---- printing is local and deterministic ---------------------------------------------------
 
 def test_print_fetches_nothing_but_bundled_fonts_and_data_urls():
-    from danvan.pdf import _LocalFetcher, font_files
+    from danvan.export.pdf import _LocalFetcher, font_files
 
     f = _LocalFetcher()
     resp = f(font_files()[0].resolve().as_uri())
@@ -270,7 +270,7 @@ def test_print_fetches_nothing_but_bundled_fonts_and_data_urls():
 
 
 def test_same_html_same_pdf_bytes():
-    from danvan.pdf import html_to_pdf
+    from danvan.export.pdf import html_to_pdf
 
     html = '<html><body><main class="report print"><p>Phường Đúc – 75,07%</p></main></body></html>'
     assert html_to_pdf(html) == html_to_pdf(html)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from _demo_store import demo_db_path, writable_copy
-from danvan.indicators import load_figures
-from danvan.qa import check_figures, explain_rate
+from danvan.indicators.figures import load_figures
+from danvan.indicators.qa import check_figures, explain_rate
 from danvan.store import FigureValue, Store
-from danvan.vnformat import round_half_up
+from danvan.core.vnformat import round_half_up
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT, YEAR = "19783", 2023  # Phường Vĩnh Ninh, illustrative demo data
@@ -121,7 +121,7 @@ def test_required_missing_and_clean_demo_unit(tmp_path):
 
 
 def test_danvan_check_cli(planted, capsys):
-    from danvan.cli import main
+    from danvan.cli.main import main
 
     db, cat_file, _f, _w = planted
     rc = main(["check", "--unit", UNIT, "--year", str(YEAR), "--db", db, "--catalogue", cat_file])
@@ -142,8 +142,8 @@ def test_danvan_check_cli(planted, capsys):
 def test_qa_block_is_for_analysts_only():
     import nbformat
 
-    from danvan.export import export_html
-    from danvan.report import WardReport
+    from danvan.export.html import export_html
+    from danvan.report.ward import WardReport
 
     block = WardReport.load("19780", 2023, db=str(demo_db_path())).qa()
     assert block.kind == "qa" and 'class="qa"' in block.html

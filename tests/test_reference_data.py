@@ -20,8 +20,8 @@ from babel.numbers import format_decimal
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-CATALOGUE = REPO / "danvan" / "data" / "catalogue.yaml"
-UNITS = REPO / "danvan" / "data" / "units.csv"
+CATALOGUE = REPO / "danvan" / "reference" / "data" / "catalogue.yaml"
+UNITS = REPO / "danvan" / "reference" / "data" / "units.csv"
 REF = REPO / "data" / "reference" / "19780" / "2023"
 SEED = SHARED / "seed" / "000_80b070889012a684.txt"
 HUE_UNITS = SHARED / "design" / "hue-units-2023-2025.csv"
@@ -269,7 +269,7 @@ def test_report_metadata():
 # ---- narrative templates ----------------------------------------------------------------------
 @pytest.mark.parametrize("section", sorted(NARRATIVE))
 def test_templates_refer_to_known_codes(indicators, section):
-    path = REPO / "danvan" / "templates" / "narrative" / f"{section}.md.j2"
+    path = REPO / "danvan" / "report" / "templates" / "narrative" / f"{section}.md.j2"
     text = _read_text(path)
     assert unicodedata.is_normalized("NFC", text)
     used = set(re.findall(r"\bv\.([A-Z][A-Z0-9_]*)", text))

@@ -1,8 +1,9 @@
 """End to end: `danvan render --unit 19780 --year 2023` and the ward notebook under plain papermill.
 
 One render through the real command line is shared by all tests here (built once per test session,
-even across pytest-xdist workers); the store it reads is created from data/reference by the CLI
-itself (the default store is bootstrapped when absent).
+even across pytest-xdist workers). Rendering never creates a store: the first attempt, against a
+missing store, is refused with a message naming `danvan setup`; then `danvan setup --no-demo`
+loads data/reference and the render runs.
 """
 
 from __future__ import annotations
@@ -63,12 +64,19 @@ def cli_render(tmp_path_factory, worker_id):
         if not done.exists():
             base.mkdir(parents=True, exist_ok=True)
             assert not (base / "danvan.sqlite").exists()
+            render = [str(BIN / "danvan"), "render", "--unit", "19780", "--year", "2023"]
+            refused = subprocess.run(render, capture_output=True, text=True, env=_env(base), cwd=str(base),
+                                     timeout=TIMEOUT)
+            store_after_refusal = (base / "danvan.sqlite").exists()
+            setup = subprocess.run([str(BIN / "danvan"), "setup", "--no-demo"], capture_output=True, text=True,
+                                   env=_env(base), cwd=str(base), timeout=TIMEOUT)
+            assert setup.returncode == 0, setup.stderr
             t0 = time.perf_counter()
-            proc = subprocess.run([str(BIN / "danvan"), "render", "--unit", "19780", "--year", "2023"],
-                                  capture_output=True, text=True, env=_env(base), cwd=str(base), timeout=TIMEOUT)
+            proc = subprocess.run(render, capture_output=True, text=True, env=_env(base), cwd=str(base), timeout=TIMEOUT)
             seconds = time.perf_counter() - t0
             done.write_text(json.dumps({"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr,
-                                        "seconds": seconds}), encoding="utf-8")
+                                        "seconds": seconds, "refused": [refused.returncode, refused.stderr],
+                                        "store_after_refusal": store_after_refusal}), encoding="utf-8")
     result = json.loads(done.read_text(encoding="utf-8"))
     assert result["rc"] == 0, result["stderr"]
     result["base"] = base
@@ -102,7 +110,12 @@ def test_cli_writes_the_report_files(cli_render):
     assert {"report.html", "report.ipynb", "report.json"} <= {p.name for p in out.iterdir()}
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
     assert str(cli_render["html_path"]) in cli_render["stdout"]
-    assert (cli_render["base"] / "danvan.sqlite").exists()  # bootstrapped from data/reference
+
+
+def test_render_against_a_missing_store_names_setup_and_writes_nothing(cli_render):
+    rc, err = cli_render["refused"]
+    assert rc == 2 and "danvan setup" in err and "Traceback" not in err
+    assert not cli_render["store_after_refusal"]  # reading never creates a store
 
 
 @pytest.mark.parametrize("figure", FIGURES)
@@ -204,7 +217,7 @@ def test_executed_notebook_has_no_errors(cli_render):
 # ---- reproducibility ---------------------------------------------------------------------------
 def test_rendering_twice_is_byte_identical(cli_render, html, tmp_path, monkeypatch):
     """Two more renders in this process (warm engine) give the CLI's bytes exactly."""
-    from danvan.render import render
+    from danvan.run.render import render
 
     monkeypatch.setenv("DANVAN_DB", str(cli_render["base"] / "danvan.sqlite"))
     outs = []
@@ -218,7 +231,7 @@ def test_rendering_twice_is_byte_identical(cli_render, html, tmp_path, monkeypat
 
 def test_user_catalogue_reaches_the_report(cli_render, tmp_path, monkeypatch):
     """A user catalogue (DANVAN_CATALOGUE) adds a section and an indicator to the rendered report."""
-    from danvan.render import render
+    from danvan.run.render import render
 
     user = tmp_path / "my.yaml"
     user.write_text(
@@ -281,7 +294,7 @@ def test_plain_papermill(engine, cli_render, html, tmp_path):
     injected = [c for c in code if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and 'unit_code = "19780"' in injected[0].source
     # exported with the CLI's provenance, the notebook gives the CLI's report byte for byte
-    from danvan.export import export_html
+    from danvan.export.html import export_html
 
     manifest = json.loads((cli_render["html_path"].parent / "report.json").read_text(encoding="utf-8"))
     title = re.search(r"<title>(.*?)</title>", html).group(1)
@@ -297,4 +310,4 @@ def test_papermill_int_unit_code_fails_clearly(cli_render, tmp_path, monkeypatch
     with pytest.raises(PapermillExecutionError) as err:
         papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"), parameters={"unit_code": 19780},
                                    engine_name="danvan", progress_bar=False, cwd=str(NOTEBOOK.parent))
-    assert err.value.ename == "TypeError" and "-r unit_code" in err.value.evalue
+    assert err.value.ename == "UnitCodeError" and "-r unit_code" in err.value.evalue  # a TypeError too

@@ -9,7 +9,7 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from danvan.render import execute, plan
+from danvan.run.render import execute, plan
 
 REPO = Path(__file__).resolve().parents[1]
 

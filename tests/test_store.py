@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 
-from danvan.intake import import_files
+from danvan.intake.importer import import_files
 from danvan.store import FigureValue, Store
 from _util import store_dump as dump
 
@@ -120,7 +120,7 @@ def _start_paused_import(file: Path, db: Path, marker: Path) -> subprocess.Popen
     env = dict(os.environ, DANVAN_TEST_PAUSE_IN_TRANSACTION="60", DANVAN_TEST_PAUSE_MARKER=str(marker),
                PYTHONPATH=str(REPO))
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from danvan.intake_cli import register; import argparse;"
+        [sys.executable, "-c", "import sys; from danvan.cli.intake import register; import argparse;"
          "p = argparse.ArgumentParser(); register(p.add_subparsers(dest='command'));"
          "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))",
          "import", str(file), "--db", str(db)],

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from _demo_store import demo_db_path, writable_copy
-from danvan.catalogue import load_catalogue
+from danvan.reference.catalogue import load_catalogue
 from danvan.store import Store
-from danvan.summary import TIE_RULE, CitySummary, competition_ranks, rule_text
-from danvan.units import load_registry
-from danvan.vnformat import round_half_up
+from danvan.indicators.aggregate import TIE_RULE, competition_ranks, rule_text
+from danvan.indicators.fig import shown as figure_shown
+from danvan.report.city import CitySummary
+from danvan.reference.units import load_registry
+from danvan.core.vnformat import round_half_up
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -75,8 +77,8 @@ def test_stated_percents_are_not_summed_but_distributed(city, stored):
 
 
 def test_missing_wards_are_listed_by_name(tmp_path):
-    from danvan.demo import load_demo
-    from danvan.intake import bootstrap_default_store
+    from danvan.intake.demo import load_demo
+    from danvan.intake.unitdir import bootstrap_default_store
 
     store = Store(tmp_path / "some.sqlite")
     bootstrap_default_store(store)  # Phường Đúc 2023 (real)
@@ -124,7 +126,7 @@ def test_rankings_on_demo_data_are_consistent(city):
     for code in city.ranked_codes():
         ind = cat[code]
         rows = [r for r in city.ranking(code) if r.rank is not None]
-        shown = [city._shown(ind, r.value) for r in rows]
+        shown = [figure_shown(ind, r.value) for r in rows]
         sign = 1 if ind.better == "higher" else -1
         for r, s in zip(rows, shown):
             assert r.rank == 1 + sum(1 for t in shown if sign * (t - s) > 0)
@@ -142,7 +144,7 @@ def test_rules_are_stated_in_vietnamese(city):
 
 
 def test_charts_are_deterministic(city):
-    from danvan.charts import render_svg
+    from danvan.report.charts import render_svg
 
     spec = city.ranking_spec("REV_PCT_ESTIMATE")
     assert spec.categories[0].startswith("1. ")
@@ -153,11 +155,11 @@ def test_charts_are_deterministic(city):
 
 
 def test_city_dependency_follows_every_ward(tmp_path):
-    from danvan.render import load_kind
+    from danvan.run.kinds import notebook_kinds
     from danvan.store import FigureValue
 
     db = str(writable_copy(tmp_path))
-    dep = load_kind("city")
+    dep = notebook_kinds.get("city").dependency
     params = {"parent_code": "474", "year": 2023, "db": db}
     before = dep(params, None)
     assert before.illustrative
@@ -174,7 +176,7 @@ def test_city_dependency_follows_every_ward(tmp_path):
 
 @pytest.mark.slow
 def test_city_summary_notebook_renders(tmp_path, demo_db):
-    from danvan.render import render
+    from danvan.run.render import render
 
     out = render(REPO / "notebooks" / "city_summary.ipynb", {"parent_code": "474", "year": 2023, "db": demo_db},
                  tmp_path / "out")

@@ -1,4 +1,4 @@
-"""danvan.units: codes are strings, look-ups by code and year, lineage across the 2025 reform."""
+"""danvan.reference.units: codes are strings, look-ups by code and year, lineage across the 2025 reform."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from danvan.units import UnknownUnitError, check_code_format, load_registry
+from danvan.core.errors import UnknownUnitError
+from danvan.reference.units import check_code_format, load_registry
 
 HUE_UNITS = Path(__file__).resolve().parents[2] / "shared" / "design" / "hue-units-2023-2025.csv"
 

@@ -12,23 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from danvan.catalogue import load_catalogue
-from danvan.units import load_registry
-from danvan.validate import (
-    ERROR,
-    RULES,
-    WARNING,
-    FigureRow,
-    Finding,
-    Place,
-    check_text,
-    check_unit_year,
-    format_findings,
-    parse_value,
-    percent_cap,
-    resolve_unit,
-)
-from danvan.vnformat import fmt_number
+from danvan.reference.catalogue import load_catalogue
+from danvan.reference.units import load_registry
+from danvan.intake.validate import ERROR, RULES, WARNING, FigureRow, Finding, Place, check_text, check_unit_year, format_findings, parse_value, percent_cap, resolve_unit
+from danvan.core.vnformat import fmt_number
 
 BAD = Path(__file__).parent / "data" / "bad"
 

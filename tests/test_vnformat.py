@@ -1,4 +1,4 @@
-"""danvan.vnformat: numbers, percents, amounts and dates as Vietnamese official reports write them.
+"""danvan.core.vnformat: numbers, percents, amounts and dates as Vietnamese official reports write them.
 
 Fixed examples come from ../shared/design/vietnamese.md; the round trips are property tests.
 """
@@ -13,21 +13,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from danvan.vnformat import (
-    MISSING,
-    NumberParseError,
-    fmt_amount,
-    fmt_date,
-    fmt_fraction,
-    fmt_number,
-    fmt_padded,
-    fmt_percent,
-    fmt_place_date,
-    nfc,
-    parse_number,
-    round_half_up,
-    to_decimal,
-)
+from danvan.core.errors import NumberParseError
+from danvan.core.vnformat import MISSING, fmt_amount, fmt_date, fmt_fraction, fmt_number, fmt_padded, fmt_percent, fmt_place_date, nfc, parse_number, round_half_up, to_decimal
 
 
 # ---- fixed examples (vietnamese.md) ----------------------------------------------------------

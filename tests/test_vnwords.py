@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from danvan.vnwords import MAX_VALUE, amount_in_words, to_words
+from danvan.core.vnwords import MAX_VALUE, amount_in_words, to_words
 
 # --------------------------------------------------------------------------------------------
 # Independent parser: reads the formal words back to an int, rejecting any non-formal form.

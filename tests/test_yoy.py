@@ -9,12 +9,13 @@ from decimal import Decimal
 import pytest
 
 from _demo_store import demo_db_path
-from danvan.catalogue import load_catalogue
-from danvan.indicators import Fig, Figures, load_figures
-from danvan.narrative import render_section
-from danvan.report import CHARTS, WardReport
-from danvan.units import load_registry
-from danvan.vnformat import fmt_number, fmt_padded
+from danvan.reference.catalogue import load_catalogue
+from danvan.indicators.fig import Fig
+from danvan.indicators.figures import Figures, load_figures
+from danvan.report.narrative import render_section
+from danvan.report.ward import CHARTS, WardReport
+from danvan.reference.units import load_registry
+from danvan.core.vnformat import fmt_number, fmt_padded
 
 
 @pytest.fixture(scope="module")

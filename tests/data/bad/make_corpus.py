@@ -26,13 +26,13 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 UNIT, YEAR = "19780", 2024
 
-# ---- legacy encoders (inverse of danvan.forms' decoders) -------------------------------------------
+# ---- legacy encoders (inverse of danvan.intake.forms' decoders) -------------------------------------------
 _ACU, _GRA, _HOOK, _TIL, _DOT = "\u0301", "\u0300", "\u0309", "\u0303", "\u0323"
 _CIRC, _BREVE, _HORN = "\u0302", "\u0306", "\u031b"
 
 
 def encode_tcvn3(text: str) -> bytes:
-    from danvan.forms import _TCVN3
+    from danvan.intake.forms import _TCVN3
 
     inverse = {ch: b for b, ch in _TCVN3.items()}
     out = bytearray()
@@ -107,8 +107,8 @@ def base_form(tmp: Path) -> Path:
     """The xlsx form for 19780/2024 (last year's values from a reference store), filled."""
     import openpyxl
 
-    from danvan.forms import write_xlsx_form
-    from danvan.intake import bootstrap_default_store
+    from danvan.intake.forms import write_xlsx_form
+    from danvan.intake.unitdir import bootstrap_default_store
     from danvan.store import Store
 
     db = tmp / "ref.sqlite"
@@ -135,7 +135,7 @@ def row_of(ws, code: str) -> int:
 
 
 def csv_lines(values: dict[str, str] | None = None, unit: str = UNIT, year=YEAR) -> list[list[str]]:
-    from danvan.catalogue import load_catalogue
+    from danvan.reference.catalogue import load_catalogue
 
     cat = load_catalogue()
     values = reference_values() if values is None else values

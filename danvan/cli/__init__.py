@@ -1,0 +1,1 @@
+"""Command line: ``danvan`` (entry point :func:`danvan.cli.main.main`). Nothing imports it."""

@@ -1,0 +1,47 @@
+"""Options and argument types shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ..core import settings
+from ..export.formats import FORMATS
+
+__all__ = ["add_db", "add_reference", "parse_formats", "parse_param", "outputs_dir", "absolute_paths"]
+
+
+def add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="SQLite store (default: $DANVAN_DB, else data/danvan.sqlite in the checkout)")
+
+
+def add_reference(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--catalogue", action="append", default=[], metavar="YAML",
+                   help="extra indicator catalogue file (repeatable; also $DANVAN_CATALOGUE)")
+    p.add_argument("--units", action="append", default=[], metavar="CSV",
+                   help="extra unit registry file (repeatable; also $DANVAN_UNITS)")
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    fmts = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad or not fmts:
+        raise argparse.ArgumentTypeError(f"formats must be a comma list of {', '.join(FORMATS)}; got {text!r}")
+    return fmts
+
+
+def parse_param(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    k, v = text.split("=", 1)
+    return k.strip(), v
+
+
+def outputs_dir(value: str | None = None) -> Path:
+    return Path(value) if value else settings.current().outputs
+
+
+def absolute_paths(paths) -> str:
+    """Paths joined by ``os.pathsep``, made absolute (the kernel of a notebook runs in notebooks/)."""
+    return os.pathsep.join(str(Path(p).resolve()) for p in paths if p)

@@ -1,0 +1,102 @@
+"""Every error danvan raises on purpose, in one place (like ``pandas.errors``).
+
+Each derives from :class:`DanvanError` and carries the message a user reads (Vietnamese for data
+errors a ward official acts on, English for developer-facing usage errors) and the exit code the
+command line maps it to. Library code raises these; only :mod:`danvan.cli` turns them into output
+and an exit status. Where an error used to be a plain ``ValueError`` / ``LookupError`` it still is
+one too, so that callers catching the builtin keep working.
+
+Exit codes: 1 the work failed (bad data, a report failed), 2 bad usage (nothing ran), 3 another
+danvan run holds the outputs.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DanvanError",
+    "UsageError",
+    "NumberParseError",
+    "UnitCodeError",
+    "UnknownUnitError",
+    "CatalogueError",
+    "StoreMissingError",
+    "IntakeError",
+    "ParameterError",
+    "NoDataError",
+    "NotebookNotFoundError",
+    "RunSetError",
+    "OutputsLocked",
+    "ExportError",
+]
+
+
+class DanvanError(Exception):
+    """Base of every danvan error. ``str(exc)`` is the message a user reads."""
+
+    exit_code = 1
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class UsageError(DanvanError):
+    """The command or call was given something it cannot use; nothing ran."""
+
+    exit_code = 2
+
+
+# ---- core -------------------------------------------------------------------------------------
+class NumberParseError(DanvanError, ValueError):
+    """A text that is not a number in Vietnamese (or plain machine) notation."""
+
+
+# ---- reference: units and catalogue -----------------------------------------------------------
+class UnitCodeError(UsageError, ValueError, TypeError):
+    """A unit code that is not a code string (an int, or not 2/3/5 ASCII digits). A ``TypeError``
+    too when it is not a string at all (``1`` for ``"00001"`` would lose the leading zeros)."""
+
+
+class UnknownUnitError(UsageError, LookupError):
+    """A unit code that does not exist (in that year). The message says how to fix it."""
+
+
+class CatalogueError(UsageError, ValueError):
+    """A catalogue file that is not well formed; the message names file, entry and fix."""
+
+
+# ---- store ------------------------------------------------------------------------------------
+class StoreMissingError(UsageError, FileNotFoundError):
+    """A read of a store that does not exist: reading never creates one (``danvan setup`` does)."""
+
+
+# ---- intake -----------------------------------------------------------------------------------
+class IntakeError(DanvanError, ValueError):
+    """Bad input data. The message is Vietnamese and names file, row, column and the fix."""
+
+
+# ---- run --------------------------------------------------------------------------------------
+class ParameterError(UsageError, ValueError):
+    """Bad run parameters; raised before any kernel starts."""
+
+
+class NoDataError(ParameterError):
+    """Valid parameters, but the store (or data directory) holds nothing for that unit-year."""
+
+
+class NotebookNotFoundError(UsageError, FileNotFoundError):
+    """A notebook name that is neither a file nor one of the project's notebooks."""
+
+
+class RunSetError(UsageError, ValueError):
+    """A run-set file that is not well formed."""
+
+
+class OutputsLocked(DanvanError, RuntimeError):
+    """Another danvan batch is writing the same outputs directory."""
+
+    exit_code = 3
+
+
+class ExportError(DanvanError):
+    """An executed notebook could not be exported to a requested format."""

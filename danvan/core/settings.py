@@ -1,0 +1,127 @@
+"""Every setting danvan reads from the environment, and every default path, in one place.
+
+Values are read when asked for (not at import), so that a test or a notebook that changes the
+environment is seen at once. ``danvan info`` prints :func:`current` and the README lists
+:data:`VARIABLES`; a test checks that the two stay in step.
+
+Paths default to the source checkout danvan runs from (a directory whose ``pyproject.toml`` names
+danvan); installed elsewhere, the store goes to ``~/.local/share/danvan`` and outputs and
+notebooks are looked for in the current directory.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "VARIABLES",
+    "Settings",
+    "current",
+    "package_dir",
+    "project_root",
+    "fonts_dir",
+    "path_list",
+    "environment",
+]
+
+# name -> what it sets (and its default). Every variable danvan reads is listed here.
+VARIABLES: dict[str, str] = {
+    "DANVAN_DB": "SQLite store (default: data/danvan.sqlite in the checkout, else ~/.local/share/danvan/danvan.sqlite)",
+    "DANVAN_OUTPUTS": "output root of reports, portal and manifest (default: outputs/ in the checkout, else ./outputs)",
+    "DANVAN_NOTEBOOKS": "folder of the report notebooks (default: notebooks/ in the checkout, else ./notebooks)",
+    "DANVAN_CATALOGUE": "extra indicator catalogue YAML files, separated by ':' (os.pathsep)",
+    "DANVAN_TEMPLATES": "folders of sentence templates searched before the shipped ones, separated by ':'",
+    "DANVAN_UNITS": "extra unit registry CSV files, separated by ':'",
+    "DANVAN_MAX_IMPORT_MB": "largest input file intake accepts, in MB (default 20)",
+    "DANVAN_TEST_PAUSE_IN_TRANSACTION": "test hook: seconds to sleep inside each import transaction (crash tests)",
+    "DANVAN_TEST_PAUSE_MARKER": "test hook: file touched just before that pause",
+}
+
+DEFAULT_MAX_IMPORT_MB = 20.0
+
+
+def path_list(value: str | None) -> tuple[str, ...]:
+    """``a:b`` (``os.pathsep``-separated) as a tuple of non-empty entries."""
+    return tuple(p for p in (value or "").split(os.pathsep) if p.strip())
+
+
+@functools.lru_cache(maxsize=1)
+def package_dir() -> Path:
+    """The installed ``danvan`` package directory."""
+    return Path(__file__).resolve().parent.parent
+
+
+@functools.lru_cache(maxsize=1)
+def project_root() -> Path | None:
+    """The source checkout danvan runs from (``pyproject.toml`` naming danvan), if any."""
+    here = package_dir().parent
+    pp = here / "pyproject.toml"
+    if pp.exists() and 'name = "danvan"' in pp.read_text(encoding="utf-8"):
+        return here
+    return None
+
+
+def fonts_dir() -> Path:
+    """The bundled fonts (Liberation Serif 2.1.5, OFL-1.1): the only fonts charts and PDFs use."""
+    return package_dir() / "fonts"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings of this process (see :data:`VARIABLES`)."""
+
+    db: Path
+    outputs: Path
+    notebooks: Path
+    catalogues: tuple[str, ...]
+    templates: tuple[str, ...]
+    units: tuple[str, ...]
+    max_import_mb: float
+    test_pause_seconds: float | None
+    test_pause_marker: str | None
+
+    @property
+    def max_import_bytes(self) -> int:
+        return int(self.max_import_mb * 1024 * 1024)
+
+
+def _in_checkout(rel: str, elsewhere: Path) -> Path:
+    root = project_root()
+    return root / rel if root is not None else elsewhere
+
+
+def _float(name: str, default: float | None) -> float | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        return default
+
+
+def current() -> Settings:
+    """The settings as the environment says now."""
+    env = os.environ
+    return Settings(
+        db=Path(env["DANVAN_DB"]) if env.get("DANVAN_DB") else _in_checkout(
+            "data/danvan.sqlite", Path.home() / ".local" / "share" / "danvan" / "danvan.sqlite"),
+        outputs=Path(env["DANVAN_OUTPUTS"]) if env.get("DANVAN_OUTPUTS") else _in_checkout(
+            "outputs", Path.cwd() / "outputs"),
+        notebooks=Path(env["DANVAN_NOTEBOOKS"]) if env.get("DANVAN_NOTEBOOKS") else _in_checkout(
+            "notebooks", Path.cwd() / "notebooks"),
+        catalogues=path_list(env.get("DANVAN_CATALOGUE")),
+        templates=path_list(env.get("DANVAN_TEMPLATES")),
+        units=path_list(env.get("DANVAN_UNITS")),
+        max_import_mb=_float("DANVAN_MAX_IMPORT_MB", DEFAULT_MAX_IMPORT_MB),
+        test_pause_seconds=_float("DANVAN_TEST_PAUSE_IN_TRANSACTION", None),
+        test_pause_marker=env.get("DANVAN_TEST_PAUSE_MARKER") or None,
+    )
+
+
+def environment() -> dict[str, str]:
+    """The value of every variable of :data:`VARIABLES` ("" when not set), for ``danvan info``."""
+    return {name: os.environ.get(name, "") for name in VARIABLES}

@@ -1,0 +1,149 @@
+"""One unit-year's figures: loaded from the store (or from files), derived ones computed, each a
+:class:`~danvan.indicators.fig.Fig` that prints itself the way the report writes it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..intake.unitdir import read_unit_dir
+from ..reference.catalogue import Catalogue, Indicator, load_catalogue
+from ..reference.units import Unit, check_code_format, load_registry
+from ..store import Store
+from .fig import Fig, derive
+from .lineage import comparable_prior
+
+__all__ = ["Figures", "load_figures"]
+
+
+class _Namespace:
+    """``v.CODE`` access for templates; unknown codes are an error naming the closest code."""
+
+    def __init__(self, figs: "Figures", html: bool):
+        self._figs = figs
+        self._html = html
+
+    def __getattr__(self, code: str) -> Fig:
+        if code.startswith("_"):
+            raise AttributeError(code)
+        self._figs.raw(code)  # an unknown code is a KeyError naming the closest known code
+        return self._figs.fig(code, html=self._html)
+
+    __getitem__ = __getattr__
+
+
+@dataclass
+class Figures:
+    """Everything a report of one unit-year reads."""
+
+    unit: Unit
+    year: int
+    catalogue: Catalogue
+    values: dict[str, Decimal]  # data values (no derived ones)
+    texts: dict[str, str] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+    illustrative: bool = False
+    source: str = ""
+    fingerprint: str = ""
+    # The prior year's data values when comparable with this year's (same unit lineage, same
+    # real/illustrative status); None otherwise, with the reason in ``prior_note``.
+    prior: dict[str, Decimal] | None = None
+    prior_note: str = ""
+
+    def __post_init__(self):
+        self.derived = derive(self.catalogue, self.values)
+        self.prior_derived = derive(self.catalogue, self.prior) if self.prior is not None else {}
+
+    def prior_raw(self, code: str) -> Decimal | None:
+        if self.prior is None or code not in self.catalogue:
+            return None
+        return self.prior_derived.get(code, self.prior.get(code))
+
+    def raw(self, code: str) -> Decimal | None:
+        if code not in self.catalogue:
+            close = difflib.get_close_matches(code, list(self.catalogue.indicators), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise KeyError(f"unknown indicator {code!r}{hint}")
+        return self.derived.get(code, self.values.get(code))
+
+    def fig(self, code: str, html: bool = False) -> Fig:
+        raw = self.raw(code)  # first: an unknown code is a KeyError naming the closest known code
+        return Fig(self.catalogue[code], raw, html=html, prev=self.prior_raw(code), prev_year=self.year - 1)
+
+    __getitem__ = fig
+
+    def namespace(self, html: bool = False) -> _Namespace:
+        return _Namespace(self, html)
+
+    def missing(self, section: str | None = None) -> list[Indicator]:
+        return [
+            i
+            for i in self.catalogue.indicators.values()
+            if (section is None or i.section == section) and self.raw(i.code) is None
+        ]
+
+    def to_frame(self, section: str | None = None):
+        """Tidy table: one row per indicator (section, code, label, value, unit, text)."""
+        import pandas as pd
+
+        rows = []
+        for ind in self.catalogue.indicators.values():
+            if section is not None and ind.section != section:
+                continue
+            raw = self.raw(ind.code)
+            rows.append(
+                {
+                    "section": ind.section,
+                    "code": ind.code,
+                    "label": ind.label,
+                    "value": None if raw is None else float(raw),
+                    "unit": ind.unit,
+                    "text": str(Fig(ind, raw).u),
+                }
+            )
+        return pd.DataFrame(rows, columns=["section", "code", "label", "value", "unit", "text"])
+
+
+def load_figures(
+    unit_code: str,
+    year: int,
+    *,
+    db: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    catalogue: Catalogue | None = None,
+    catalogue_files: tuple[str, ...] = (),
+    with_prior: bool = True,
+) -> Figures:
+    """Load a unit-year from the store (default) or, with ``data_dir``, from files laid out as
+    ``<data_dir>/<unit>/<year>/{figures.csv,text/*.md,report.yaml}``.
+
+    With ``with_prior`` the prior year's figures of the same unit lineage are attached when they
+    are comparable (:func:`danvan.indicators.lineage.comparable_prior`), for the year-over-year
+    phrases. Reading never writes: a missing store is a :class:`~danvan.core.errors.StoreMissingError`.
+    """
+    figs = _load_figures(unit_code, year, db=db, data_dir=data_dir, catalogue=catalogue,
+                         catalogue_files=catalogue_files)
+    if with_prior:
+        figs.prior, figs.prior_note = comparable_prior(figs, db=db, data_dir=data_dir)
+        figs.__post_init__()
+    return figs
+
+
+def _load_figures(unit_code, year, *, db, data_dir, catalogue, catalogue_files) -> Figures:
+    check_code_format(unit_code)
+    year = int(year)
+    cat = catalogue or load_catalogue(*catalogue_files)
+    unit = load_registry().get(unit_code, year)
+    if data_dir:
+        d = read_unit_dir(data_dir, unit_code, year, cat)
+        return Figures(unit, year, cat, d.figures, d.texts, d.meta, d.illustrative, d.source, d.fingerprint)
+    store = Store(db or None).require()
+    snap = store.snapshot(unit_code, year)
+    known = {k: v for k, v in snap["figures"].items() if k in cat}
+    return Figures(
+        unit, year, cat, known, snap["texts"], snap["meta"], snap["illustrative"],
+        f"store {store.path}", snap["fingerprint"],
+    )

@@ -1,0 +1,557 @@
+"""Validation of a ward's figures against the catalogue and the unit registry.
+
+Every problem is a :class:`Finding`: a rule id (English ``snake_case``, stable, what tests and tools
+match on), a severity (``error``: the file is not written; ``warning``: written and listed), where it
+is (file, sheet, cell such as ``F14`` or CSV row and column), the indicator's code and Vietnamese
+label, what was found, what was expected, and a Vietnamese message a ward official can act on.
+
+The readers (:mod:`danvan.forms`) turn cells into :class:`FigureRow` objects with :func:`parse_value`
+(per-cell rules); :func:`check_unit_year` then checks one unit-year as a whole (duplicates, parts and
+totals, ratios, required figures) against the values already in the store plus the file's.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+from decimal import Decimal, InvalidOperation
+
+from ..core.errors import NumberParseError, UnknownUnitError
+from ..core.vnformat import fmt_number, nfc, parse_figure, to_decimal
+from ..reference.catalogue import Catalogue, Indicator
+from ..reference.units import UnitRegistry
+
+__all__ = [
+    "ERROR",
+    "WARNING",
+    "RULES",
+    "RELATION_RULES",
+    "Finding",
+    "FigureRow",
+    "TextEntry",
+    "parse_value",
+    "resolve_unit",
+    "check_text",
+    "check_unit_year",
+    "format_findings",
+    "closest_code",
+    "percent_cap",
+]
+
+ERROR, WARNING = "error", "warning"
+
+# rule id -> (severity, short Vietnamese title). Rule ids are stable: tools and tests match on them.
+RULES: dict[str, tuple[str, str]] = {
+    # the file as a whole
+    "file_not_found": (ERROR, "Không tìm thấy tệp"),
+    "file_empty": (ERROR, "Tệp rỗng"),
+    "file_too_large": (ERROR, "Tệp quá lớn"),
+    "unsupported_file_type": (ERROR, "Loại tệp không được hỗ trợ"),
+    "legacy_xls": (ERROR, "Tệp Excel đời cũ (.xls) hoặc có đặt mật khẩu"),
+    "corrupt_xlsx": (ERROR, "Tệp Excel bị hỏng"),
+    "csv_malformed": (ERROR, "Tệp CSV sai cấu trúc"),
+    "legacy_encoding": (ERROR, "Tệp dùng bảng mã cũ (TCVN3/VNI)"),
+    "unknown_encoding": (ERROR, "Không nhận ra bảng mã của tệp"),
+    "sheet_missing": (ERROR, "Thiếu trang tính"),
+    "hidden_sheet": (ERROR, "Trang tính bị ẩn"),
+    "extra_sheet_ignored": (WARNING, "Trang tính không được đọc"),
+    "header_missing": (ERROR, "Thiếu dòng tiêu đề hoặc cột"),
+    "merged_cells": (ERROR, "Ô bị gộp"),
+    "formula_in_value": (ERROR, "Ô số liệu chứa công thức"),
+    "formula_injection": (ERROR, "Nội dung giống công thức"),
+    "ragged_row": (ERROR, "Dòng có số cột sai"),
+    "no_data": (ERROR, "Tệp không có số liệu"),
+    "catalogue_version_differs": (WARNING, "Biểu mẫu lập theo danh mục chỉ tiêu khác"),
+    # unit and year
+    "missing_unit_code": (ERROR, "Thiếu mã đơn vị"),
+    "bad_year": (ERROR, "Năm báo cáo không hợp lệ"),
+    "unknown_unit": (ERROR, "Mã đơn vị không có trong danh mục"),
+    "unit_not_in_year": (ERROR, "Đơn vị không tồn tại trong năm báo cáo"),
+    "unit_code_leading_zeros": (WARNING, "Mã đơn vị bị mất số 0 ở đầu"),
+    "unit_year_mismatch": (ERROR, "Mã đơn vị/năm khác với thư mục"),
+    # one cell
+    "value_without_indicator": (ERROR, "Có số liệu nhưng không có mã chỉ tiêu"),
+    "unknown_indicator": (ERROR, "Mã chỉ tiêu không có trong danh mục"),
+    "derived_not_accepted": (ERROR, "Chỉ tiêu tự tính, không nhập"),
+    "unknown_section": (ERROR, "Mục văn bản không có trong danh mục"),
+    "not_a_number": (ERROR, "Không phải là số"),
+    "not_integer": (ERROR, "Phải là số nguyên"),
+    "negative_value": (ERROR, "Số âm"),
+    "percent_out_of_range": (ERROR, "Tỷ lệ ngoài khoảng 0–100"),
+    "unexpected_percent": (ERROR, "Ghi tỷ lệ % cho chỉ tiêu không phải tỷ lệ"),
+    "unit_mismatch": (WARNING, "Đơn vị tính ghi kèm khác danh mục"),
+    # one unit-year as a whole
+    "duplicate_conflict": (ERROR, "Chỉ tiêu ghi hai lần với giá trị khác nhau"),
+    "duplicate_row": (WARNING, "Chỉ tiêu ghi hai lần"),
+    "required_missing": (ERROR, "Thiếu chỉ tiêu bắt buộc"),
+    "parts_exceed_total": (ERROR, "Các số thành phần vượt số tổng"),
+    "parts_sum_mismatch": (ERROR, "Tổng các số thành phần khác số tổng"),
+    "numerator_exceeds_denominator": (ERROR, "Tử số lớn hơn mẫu số"),
+    "percent_mismatch": (WARNING, "Tỷ lệ ghi không khớp với số liệu"),
+    # writing
+    "write_failed": (ERROR, "Ghi vào kho không thành công"),
+}
+
+# Rules about how figures relate to each other; lenient readers (rendering from files) report them
+# as warnings so that a report of inconsistent files still shows what is there.
+RELATION_RULES = frozenset(
+    {"required_missing", "parts_exceed_total", "parts_sum_mismatch", "numerator_exceeds_denominator",
+     "percent_mismatch"}
+)
+
+_SEV_WORD = {ERROR: "LỖI", WARNING: "CẢNH BÁO"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in an input file. ``message`` is Vietnamese; ``rule`` is the stable id."""
+
+    rule: str
+    message: str
+    severity: str = ""  # defaults to the rule's severity
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""  # "F14" (xlsx) or "" (CSV)
+    row: int | None = None  # sheet row or CSV line number
+    column: str = ""  # CSV column name, or xlsx column letter
+    indicator: str = ""
+    label: str = ""  # the indicator's Vietnamese label
+    found: str = ""
+    expected: str = ""
+    unit_code: str = ""
+    year: int | None = None
+
+    def __post_init__(self):
+        if self.rule not in RULES:
+            raise ValueError(f"unknown rule id {self.rule!r}")
+        if not self.severity:
+            object.__setattr__(self, "severity", RULES[self.rule][0])
+        if self.severity not in (ERROR, WARNING):
+            raise ValueError(f"severity must be {ERROR!r} or {WARNING!r}")
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    @property
+    def where(self) -> str:
+        """``Số liệu!F14`` / ``Số liệu, dòng 14`` / ``dòng 12, cột value`` / ``""`` (whole file)."""
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        parts = []
+        if self.sheet:
+            parts.append(self.sheet)
+        if self.row is not None:
+            parts.append(f"dòng {self.row}")
+        if self.column:
+            parts.append(f"cột {self.column}")
+        return ", ".join(parts)
+
+    def line(self, with_file: bool = False) -> str:
+        """One line: severity, place, indicator, message, found/expected, rule id."""
+        head = _SEV_WORD[self.severity]
+        where = self.where
+        if with_file and self.file:
+            where = f"{self.file}: {where}" if where else self.file
+        subject = f"{self.label} ({self.indicator}): " if self.label else (f"{self.indicator}: " if self.indicator else "")
+        tail = []
+        if self.found != "":
+            tail.append(f"có «{self.found}»")
+        if self.expected:
+            tail.append(f"cần {self.expected}")
+        text = f"{head} {where + ' – ' if where else ''}{subject}{self.message}"
+        if tail:
+            text += " (" + "; ".join(tail) + ")"
+        return f"{text} [{self.rule}]"
+
+    def __str__(self) -> str:
+        return self.line(with_file=True)
+
+
+def format_findings(findings: list[Finding], files: list[str] | None = None) -> str:
+    """Findings grouped per file (one line each), then a summary line, in Vietnamese."""
+    order = list(dict.fromkeys([*(files or []), *(f.file for f in findings)]))
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_file[f.file].append(f)
+    lines: list[str] = []
+    for name in order:
+        items = by_file.get(name, [])
+        n_err = sum(f.is_error for f in items)
+        state = f"{n_err} lỗi, {len(items) - n_err} cảnh báo" if items else "không có lỗi"
+        lines.append(f"{name or '(không rõ tệp)'}: {state}")
+        for f in sorted(items, key=lambda f: (f.severity != ERROR, f.row or 0)):
+            lines.append("  " + f.line())
+    n_err = sum(f.is_error for f in findings)
+    lines.append(f"Tổng cộng: {len(order)} tệp, {n_err} lỗi, {len(findings) - n_err} cảnh báo.")
+    return "\n".join(lines)
+
+
+# ---- parsed rows -------------------------------------------------------------------------------
+class FigureRow(NamedTuple):
+    """One reported figure as read from a file, with where it came from (a tuple: cheap to make)."""
+
+    unit_code: str
+    year: int
+    indicator: str
+    value: Decimal
+    raw: object = None
+    note: str = ""
+    sheet: str = ""
+    cell: str = ""
+    row: int | None = None
+    column: str = ""
+
+
+@dataclass(slots=True)
+class TextEntry:
+    """One free-text section as read from a file."""
+
+    unit_code: str
+    year: int
+    section: str
+    body: str
+    sheet: str = ""
+    cell: str = ""
+    row: int | None = None
+
+
+@dataclass
+class Place:
+    """Where a cell is; passed to the per-cell rules so findings point at it."""
+
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    row: int | None = None
+    column: str = ""
+
+    def finding(self, rule: str, message: str, ind: Indicator | None = None, **kw) -> Finding:
+        return Finding(
+            rule, message, file=self.file, sheet=self.sheet, cell=self.cell, row=self.row, column=self.column,
+            indicator=ind.code if ind else kw.pop("indicator", ""), label=ind.label if ind else kw.pop("label", ""),
+            **kw,
+        )
+
+
+def closest_code(code: str, known) -> str | None:
+    close = difflib.get_close_matches(code.upper(), list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _show(raw) -> str:
+    if isinstance(raw, float) and math.isfinite(raw) and raw.is_integer() and abs(raw) < 1e15:
+        raw = int(raw)
+    text = str(raw)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+# A stated rate against a plan, an estimate or last year ("so với kế hoạch": 112%) may exceed 100;
+# a share of a population (households, citizens, files) may not. The catalogue has no key for
+# this yet, so the label decides.
+_AGAINST_TARGET = ("so với", "kế hoạch", "dự toán", "cùng kỳ")
+
+
+def percent_cap(ind: Indicator) -> Decimal | None:
+    """Largest value a percent indicator may take: 100, or None for a rate against a target."""
+    text = f"{ind.label} {ind.description}".casefold()
+    return None if any(w in text for w in _AGAINST_TARGET) else Decimal(100)
+
+
+_FAST_INT = re.compile(r"-?\d{1,18}\Z")
+_FAST_DEC = re.compile(r"-?\d{1,15}\.(\d{1,2}|\d{4,})\Z")  # machine decimal (never dot + 3 digits)
+_AMOUNT_UNITS = {"đồng", "đ", "vnđ", "vnd", "đ."}
+_EXPECT = {
+    "count": "một số nguyên không âm, ví dụ 1.109",
+    "amount": "một số tiền bằng đồng (số nguyên), ví dụ 7.967.592.178",
+    "percent": "một tỷ lệ từ 0 đến 100, ví dụ 75,07",
+}
+
+
+_SPECS: dict[int, tuple] = {}
+
+
+def value_spec(ind: Indicator) -> tuple[bool, bool, bool, Decimal | None]:
+    """``(integral, signed, is_rate, cap)`` of an indicator, cached (the readers' hot path)."""
+    spec = _SPECS.get(id(ind))
+    if spec is None or spec[0] is not ind:
+        spec = _SPECS[id(ind)] = (ind, (ind.integral, ind.signed, ind.is_rate,
+                                        percent_cap(ind) if ind.is_rate else None))
+    return spec[1]
+
+
+def parse_value(raw, ind: Indicator, place: Place, *, number_format: str = "") -> tuple[Decimal | None, list[Finding]]:
+    """Read one value cell of indicator ``ind``; ``(None, [])`` when blank (not reported).
+
+    ``raw`` is what the file holds: a str (CSV, or a text cell), an int/float (a number cell; with an
+    Excel ``number_format`` containing "%" the stored fraction 0.7507 means 75.07%), or a date/bool.
+    """
+    if raw is None:
+        return None, []
+    expected = _EXPECT.get(ind.kind, "một số")
+    if isinstance(raw, str):
+        s = raw.strip()
+        if not s:
+            return None, []
+        if _FAST_INT.match(s) or _FAST_DEC.match(s):  # canonical machine numbers: the common case
+            value, is_pct, unit = Decimal(s), False, ""
+        else:
+            try:
+                value, is_pct, unit = parse_figure(s, rate=ind.is_rate)
+            except (NumberParseError, InvalidOperation):
+                return None, [place.finding(
+                    "not_a_number", "giá trị không đọc được thành số; để trống nếu chưa có số liệu, ghi 0 nếu bằng không",
+                    ind, found=_show(s), expected=expected)]
+    elif isinstance(raw, bool):
+        return None, [place.finding("not_a_number", "ô chứa giá trị đúng/sai (TRUE/FALSE), không phải số", ind,
+                                    found=_show(raw), expected=expected)]
+    elif isinstance(raw, (_dt.date, _dt.datetime, _dt.time, _dt.timedelta)):
+        return None, [place.finding(
+            "not_a_number", "ô đang có định dạng ngày tháng (Excel tự đổi số thành ngày); hãy định dạng ô là Number và nhập lại",
+            ind, found=_show(raw), expected=expected)]
+    elif isinstance(raw, (int, float, Decimal)):
+        if isinstance(raw, float) and not math.isfinite(raw):
+            return None, [place.finding("not_a_number", "giá trị không phải là số hữu hạn", ind, found=_show(raw),
+                                        expected=expected)]
+        value, is_pct, unit = to_decimal(raw), False, ""
+        if "%" in (number_format or ""):
+            value, is_pct = value * 100, True  # Excel stores 75,07% as 0.7507
+    else:
+        return None, [place.finding("not_a_number", "ô không chứa số", ind, found=_show(raw), expected=expected)]
+
+    out: list[Finding] = []
+    integral, signed, is_rate, cap = value_spec(ind)
+    if is_pct and not is_rate:
+        return None, [place.finding(
+            "unexpected_percent", f"chỉ tiêu này tính bằng {ind.unit}, không phải tỷ lệ %", ind,
+            found=_show(raw), expected=expected)]
+    if unit:
+        allowed = {ind.unit.casefold()} | (_AMOUNT_UNITS if ind.unit == "đồng" else set())
+        if unit.casefold() not in allowed:
+            out.append(place.finding(
+                "unit_mismatch", f"đơn vị ghi kèm «{unit}» khác đơn vị tính của chỉ tiêu; đã lấy số {fmt_number(value)}",
+                ind, found=_show(raw), expected=f"số tính bằng {ind.unit}"))
+    if integral and value != value.to_integral_value():
+        return None, out + [place.finding("not_integer", f"số {ind.unit} phải là số nguyên", ind, found=_show(raw),
+                                          expected=expected)]
+    if value < 0 and not signed and not is_rate:  # (a negative rate: percent_out_of_range below)
+        return None, out + [place.finding("negative_value", "số liệu không được âm", ind, found=_show(raw),
+                                          expected=expected)]
+    if is_rate and (value < 0 or (cap is not None and value > cap)):
+        hint = ""
+        if value > 100 and isinstance(raw, str) and "." in raw and "," not in raw:
+            hint = " (dấu chấm là dấu phân cách hàng nghìn; số thập phân viết bằng dấu phẩy: 98,75)"
+        what = "từ 0 đến 100" if cap is not None else "không âm"
+        return None, out + [place.finding(
+            "percent_out_of_range", f"tỷ lệ phải {what}{hint}", ind, found=_show(raw),
+            expected=expected if cap is not None else "một tỷ lệ không âm, ví dụ 112")]
+    return value, out
+
+
+# ---- units -------------------------------------------------------------------------------------
+def resolve_unit(raw, year: int | None, registry: UnitRegistry, place: Place) -> tuple[str | None, list[Finding]]:
+    """The unit code (always a str) that ``raw`` means, checked against the registry for ``year``.
+
+    Excel turns "00004" into the number 4: a code that lost its leading zeros is restored only when
+    exactly one zero-padded form exists in the registry (reported as a warning).
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, [place.finding("missing_unit_code", "chưa ghi mã đơn vị (5 chữ số, ví dụ 19780)",
+                                    expected="mã đơn vị 5 chữ số")]
+    out: list[Finding] = []
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    code = nfc(str(raw)).strip()
+    if code.endswith(".0") and code[:-2].isdigit():
+        code = code[:-2]
+    if code.isdigit() and code not in registry and len(code) < 5:
+        padded = [code.zfill(n) for n in (5, 3, 2) if n > len(code) and code.zfill(n) in registry]
+        if len(padded) == 1:
+            out.append(place.finding(
+                "unit_code_leading_zeros",
+                f"mã đơn vị {code} bị mất số 0 ở đầu (Excel đã đổi thành số); đã hiểu là {padded[0]}. "
+                "Hãy định dạng ô mã đơn vị là Text",
+                found=code, expected=padded[0], unit_code=padded[0]))
+            code = padded[0]
+    if code not in registry:
+        return None, out + [place.finding(
+            "unknown_unit", "mã đơn vị không có trong danh mục đơn vị hành chính; kiểm tra lại mã (5 chữ số)",
+            found=code, expected="một mã đơn vị trong danh mục, ví dụ 19780")]
+    if year is not None:
+        try:
+            registry.get(code, int(year))
+        except UnknownUnitError as exc:
+            return None, out + [place.finding("unit_not_in_year", str(exc), found=f"{code} / {year}",
+                                              expected=f"một đơn vị tồn tại trong năm {year}")]
+    return code, out
+
+
+def parse_year(raw, place: Place) -> tuple[int | None, list[Finding]]:
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = nfc(str(raw)).strip() if raw is not None else ""
+    if text.isdigit() and len(text) == 4 and 1990 <= int(text) <= 2100:
+        return int(text), []
+    return None, [place.finding("bad_year", "năm báo cáo phải là số có 4 chữ số", found=_show(text),
+                                expected="một năm, ví dụ 2024")]
+
+
+# ---- free text ---------------------------------------------------------------------------------
+_INJECTION_START = re.compile(r"^[=@\t\r\uff1d\uff20]|^[+\-\uff0b](?![\s\-\d])")
+_DDE = re.compile(r"\w+\|\s*['\"][^'\"\n]*['\"]\s*!")  # cmd|' /C calc'!A0
+
+
+def check_text(text: str, place: Place, what: str = "nội dung") -> list[Finding]:
+    """Refuse text that a spreadsheet would run as a formula (CSV/formula injection, DDE ``=cmd|...``).
+
+    Markdown list items ("- Tiếp tục …", "+ Tổ chức …") and signed numbers are allowed; "=" or "@"
+    at the start of the cell, "+"/"-" followed by a letter, and DDE payloads anywhere, are not.
+    """
+    s = text.lstrip(" ")
+    if _INJECTION_START.match(s) or _DDE.search(text):
+        return [place.finding(
+            "formula_injection",
+            f"{what} bắt đầu bằng ký tự của công thức (= + - @) hoặc chứa lệnh DDE; danvan không lưu nội dung có thể "
+            "chạy như công thức. Hãy sửa câu chữ (ví dụ bỏ dấu = ở đầu)",
+            found=_show(text.strip()), expected="văn bản thường")]
+    return []
+
+
+# ---- one unit-year as a whole ------------------------------------------------------------------
+def _fmt(v: Decimal | None) -> str:
+    return "" if v is None else fmt_number(v)
+
+
+_RELATIONS: dict[int, tuple] = {}
+
+
+def _relations(cat: Catalogue) -> tuple[list[Indicator], list[Indicator]]:
+    """Indicators with parts or a numerator/denominator, and required data indicators (cached)."""
+    t = _RELATIONS.get(id(cat))
+    if t is None or t[0] is not cat:
+        inds = list(cat.indicators.values())
+        t = _RELATIONS[id(cat)] = (
+            cat,
+            [i for i in inds if i.parts or (i.numerator and i.denominator)],
+            [i for i in inds if i.required and not i.is_derived],
+        )
+    return t[1], t[2]
+
+
+def check_unit_year(
+    rows: list[FigureRow],
+    cat: Catalogue,
+    *,
+    file: str = "",
+    current: dict[str, Decimal] | None = None,
+    slots: dict[str, Place] | None = None,
+    require: bool = True,
+    invalid=frozenset(),
+) -> tuple[dict[str, FigureRow], list[Finding]]:
+    """Check the figures one file gives for ONE unit-year, together with ``current`` (the values the
+    store already holds for it: a file may bring only some figures).
+
+    Returns the figures to write (one row per indicator) and the findings. ``slots`` tells where the
+    value cell of each indicator is (xlsx forms), so that a missing required figure points at a cell.
+    ``invalid`` names indicators whose value was given but refused: they are neither "missing" nor
+    checked against others (their own finding says what is wrong).
+    """
+    findings: list[Finding] = []
+    chosen: dict[str, FigureRow] = {}
+    for r in rows:
+        prev = chosen.get(r.indicator)
+        if prev is None:
+            chosen[r.indicator] = r
+            continue
+        ind = cat[r.indicator]
+        first = prev.cell and f"{prev.sheet}!{prev.cell}" or f"dòng {prev.row}"
+        rule = "duplicate_row" if prev.value == r.value else "duplicate_conflict"
+        msg = (f"chỉ tiêu đã ghi ở {first}" + ("; giữ một lần" if rule == "duplicate_row" else
+                                                 " với giá trị khác; hãy giữ lại một dòng đúng"))
+        findings.append(Finding(rule, msg, file=file, sheet=r.sheet, cell=r.cell, row=r.row, column=r.column,
+                                indicator=ind.code, label=ind.label, found=_fmt(r.value),
+                                expected=f"một giá trị duy nhất (đã có {_fmt(prev.value)})",
+                                unit_code=r.unit_code, year=r.year))
+    merged: dict[str, Decimal] = dict(current or {})
+    merged.update({k: r.value for k, r in chosen.items()})
+
+    def at(code: str) -> Place:
+        r = chosen.get(code)
+        if r is not None:
+            return Place(file, r.sheet, r.cell, r.row, r.column)
+        if slots and code in slots:
+            return replace(slots[code], file=file)
+        return Place(file)
+
+    def finding(rule: str, code: str, message: str, **kw) -> Finding:
+        ind = cat[code]
+        return at(code).finding(rule, message, ind, **kw)
+
+    related, required = _relations(cat)
+    for ind in related:
+        code = ind.code
+        if ind.parts:
+            total = merged.get(code)
+            involved = [code, *ind.parts]
+            if total is None or not any(c in chosen for c in involved) or any(c in invalid for c in involved):
+                pass
+            else:
+                present = [p for p in ind.parts if p in merged]
+                s = sum((merged[p] for p in present), Decimal(0))
+                labels = ", ".join(f"{cat[p].label} = {_fmt(merged[p])}" for p in present) if s != total else ""
+                if len(present) == len(ind.parts) and s != total:
+                    findings.append(finding(
+                        "parts_sum_mismatch", code,
+                        f"tổng các số thành phần ({labels}) là {_fmt(s)}, khác số tổng",
+                        found=_fmt(total), expected=f"bằng tổng các thành phần: {_fmt(s)}"))
+                elif present and s > total:
+                    findings.append(finding(
+                        "parts_exceed_total", code,
+                        f"các số thành phần ({labels}) cộng lại là {_fmt(s)}, lớn hơn số tổng",
+                        found=_fmt(total), expected=f"không nhỏ hơn {_fmt(s)}"))
+        if ind.numerator and ind.denominator:
+            num, den = merged.get(ind.numerator), merged.get(ind.denominator)
+            involved = [ind.numerator, ind.denominator, code]
+            if num is None or den is None or not any(c in chosen for c in involved) or any(
+                c in invalid for c in involved
+            ):
+                continue
+            n_ind, d_ind = cat[ind.numerator], cat[ind.denominator]
+            # counts of the same population: the part cannot exceed the whole (a revenue may exceed its plan)
+            if n_ind.kind == "count" and d_ind.kind == "count" and num > den:
+                findings.append(finding(
+                    "numerator_exceeds_denominator", ind.numerator,
+                    f"«{n_ind.label}» không thể lớn hơn «{d_ind.label}» ({_fmt(den)}), dùng để tính «{ind.label}»",
+                    found=_fmt(num), expected=f"không quá {_fmt(den)}"))
+            stated = merged.get(code)
+            if ind.kind == "percent" and stated is not None and den != 0:
+                computed = num * 100 / den
+                places = ind.decimals if ind.decimals is not None else 2
+                tol = Decimal(5).scaleb(-(places + 1)) + Decimal("1e-9")
+                if abs(stated - computed) > tol:
+                    findings.append(finding(
+                        "percent_mismatch", code,
+                        f"tỷ lệ ghi khác tỷ lệ tính từ «{n_ind.label}» / «{d_ind.label}» "
+                        f"= {_fmt(num)} / {_fmt(den)}",
+                        found=_fmt(stated) + "%", expected=f"khoảng {fmt_number(computed, places)}%"))
+    if require:
+        for ind in required:
+            if ind.code not in merged and ind.code not in invalid:
+                findings.append(finding(
+                    "required_missing", ind.code, "chỉ tiêu bắt buộc chưa có số liệu (nếu bằng không, ghi 0)",
+                    found="", expected="một số liệu"))
+    if rows:
+        unit, year = rows[0].unit_code, rows[0].year
+        findings = [f if f.unit_code else replace(f, unit_code=unit, year=year) for f in findings]
+    return chosen, findings
+
+
+def demote(findings: list[Finding], rules=RELATION_RULES) -> list[Finding]:
+    """The same findings with those of ``rules`` made warnings (lenient reading)."""
+    return [replace(f, severity=WARNING) if f.rule in rules else f for f in findings]
+

@@ -1,0 +1,1 @@
+"""Reference stage: the unit registry and the indicator catalogue (versioned data in ``data/``)."""

@@ -1,0 +1,144 @@
+"""Report blocks: what a report notebook displays, each rendered as HTML for the reader and carried
+as JSON (``application/vnd.danvan.block+json``) so that the other exports (PDF, Word) rebuild the
+same document from the executed notebook.
+
+The block kinds: ``header`` (NĐ 30/2020 header), ``banner`` (illustrative data), ``heading``,
+``paragraphs``, ``markdown`` (free text), ``table``, ``chart``, ``qa`` (analysts only), ``end``
+(Nơi nhận and signature), ``empty`` and ``group`` (several blocks in one output).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import mistune
+from markupsafe import Markup
+
+from ..core.vnformat import nfc
+from .charts import ChartSpec, render_svg
+from .html import fragment
+
+__all__ = [
+    "Block",
+    "group",
+    "MIME_BLOCK",
+    "ILLUSTRATIVE",
+    "QUOC_HIEU",
+    "TIEU_NGU",
+    "markdown_html",
+    "chart_block",
+    "summary_header",
+    "heading_block",
+    "paragraphs_block",
+    "banner_block",
+    "wide_table",
+    "table_note",
+    "WIDE_TABLE_STYLE",
+    "WIDE_CELL_STYLE",
+]
+
+MIME_BLOCK = "application/vnd.danvan.block+json"
+QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
+ILLUSTRATIVE = (
+    "SỐ LIỆU MINH HỌA – báo cáo này được tạo từ số liệu giả lập để trình diễn, "
+    "không phải số liệu chính thức của đơn vị."
+)
+# Wide tables (many columns): smaller type and values allowed to wrap, so that the print layout
+# (A4 portrait, where `td.num` never wraps) keeps every column on the page.
+WIDE_TABLE_STYLE = "font-size: 10pt"
+WIDE_CELL_STYLE = "white-space: normal"
+
+
+@dataclass
+class Block:
+    """One displayable piece of a report. ``data`` is JSON; ``html`` is what the reader sees."""
+
+    kind: str
+    data: dict
+    html: str
+    text: str = ""
+    children: list["Block"] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        d = {"kind": self.kind, **self.data}
+        if self.children:
+            d["children"] = [c.to_json() for c in self.children]
+        return d
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {
+            "text/plain": self.text or f"<danvan {self.kind}>",
+            "text/html": str(self.html),
+            MIME_BLOCK: self.to_json(),
+        }
+
+    def __add__(self, other: "Block") -> "Block":
+        return group([self, other])
+
+
+def group(blocks: list[Block]) -> Block:
+    flat: list[Block] = []
+    for b in blocks:
+        flat.extend(b.children if b.kind == "group" else [b])
+    return Block("group", {}, "\n".join(str(b.html) for b in flat), "\n\n".join(b.text for b in flat), flat)
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown():
+    return mistune.create_markdown(escape=True, plugins=[])
+
+
+def markdown_html(md: str) -> Markup:
+    """Markdown of free-text sections -> HTML (raw HTML in data is escaped, never rendered)."""
+    return Markup(_markdown()(nfc(md)).strip())
+
+
+def chart_block(name: str, spec: ChartSpec, caption: str = "", caption_class: str = "") -> Block:
+    """A chart as a report block: inline SVG (its title as the accessible name, since the labels are
+    drawn as paths), an optional caption, and the spec as JSON (the other exports redraw it)."""
+    data = {"name": name, "spec": spec.to_json()} | ({"caption": caption} if caption else {})
+    html = fragment("chart", title=spec.title, svg=Markup(render_svg(spec)), caption=caption,
+                    caption_class=caption_class)
+    return Block("chart", data, html, spec.title + (f"\n{caption}" if caption else ""))
+
+
+def heading_block(text: str, level: int = 2, *, section: str | None = None, role: str | None = None) -> Block:
+    """A heading; ``section`` (a catalogue section code) also gives it the anchor ``sec-<code>``."""
+    data = {"level": level, "text": text} | ({"section": section} if section else {}) | ({"role": role} if role else {})
+    return Block("heading", data, fragment("heading", level=level, text=text, anchor=section), text)
+
+
+def paragraphs_block(paragraphs: list[str], *, cls: str = "", sep: str = "", text_sep: str = "\n\n",
+                     italic: bool = False, html: list | None = None, **data) -> Block:
+    """Paragraphs as ``<p>`` elements joined by ``sep`` (``html``: their Markup, when they hold
+    markup of their own, e.g. missing figures); the plain text joins them with ``text_sep``."""
+    body = fragment("paragraphs", paragraphs=html if html is not None else paragraphs, cls=cls, sep=sep, italic=italic)
+    return Block("paragraphs", {"paragraphs": paragraphs, **data}, body, text_sep.join(paragraphs))
+
+
+def banner_block(text: str) -> Block:
+    """The red "SỐ LIỆU MINH HỌA" banner of a report built from illustrative data."""
+    return Block("banner", {"text": text}, fragment("banner", text=text), text)
+
+
+def summary_header(title: str, subject: str) -> list[Block]:
+    """Title and subject of a summary document (city summary, trend): two "heading" blocks, not an
+    NĐ 30 header (a summary has no issuer or number), so that the Word export rebuilds them as headings."""
+    return [
+        Block("heading", {"level": 1, "text": title, "role": "title"}, fragment("summary_title", title=title), title),
+        Block("heading", {"level": 2, "text": subject, "role": "subject"},
+              fragment("summary_subject", subject=subject), subject),
+    ]
+
+
+def wide_table(columns, rows, cls: str, foot=None) -> Markup:
+    """HTML of a table whose first column is a label and the others values (``foot``: a total row)."""
+    return fragment("wide_table", columns=columns, rows=rows, cls=cls, foot=foot, table_style=WIDE_TABLE_STYLE,
+                    cell_style=WIDE_CELL_STYLE)
+
+
+def table_note(text: str) -> Markup:
+    """The small note under a table."""
+    return fragment("paragraphs", paragraphs=[text], cls="table-note", sep="", italic=False)

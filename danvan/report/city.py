@@ -1,0 +1,182 @@
+"""The city summary (``notebooks/city_summary.ipynb``, notebook kind "city"): every commune of a
+parent unit in one year — key figures, totals, emulation rankings and distributions. The numbers
+come from :class:`danvan.indicators.aggregate.UnitGroup`; this module only lays them out.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from markupsafe import Markup
+
+from ..indicators.aggregate import TIE_RULE, Distribution, UnitGroup, rule_text
+from ..indicators.fig import Fig
+from ..reference.catalogue import Indicator
+from ..reference.units import Unit
+from .blocks import (ILLUSTRATIVE, WIDE_CELL_STYLE, WIDE_TABLE_STYLE, Block, banner_block, chart_block, group,
+                     heading_block, paragraphs_block, summary_header, wide_table)
+from .charts import ChartSpec, chart_scale, wrap
+from .html import fragment
+
+__all__ = ["CitySummary"]
+
+
+def _names(units: list[Unit]) -> str:
+    return ", ".join(u.name for u in units)
+
+
+def _table_text(cols, rows) -> str:
+    return "\n".join(" | ".join(r) for r in [cols, *rows])
+
+
+class CitySummary(UnitGroup):
+    """The blocks of the city summary over a :class:`~danvan.indicators.aggregate.UnitGroup`."""
+
+    def header(self) -> Block:
+        title = f"TỔNG HỢP CÔNG TÁC DÂN VẬN CHÍNH QUYỀN NĂM {self.year}"
+        subject = f"Các phường, xã thuộc {self.parent.name}"
+        blocks = summary_header(title, subject)
+        if self.any_illustrative:
+            real = [w.name for w in self.reporting if not self.illustrative.get(w.code)]
+            text = ILLUSTRATIVE
+            if real:
+                text += (" Số liệu chính thức: " + ", ".join(real) + "; các đơn vị khác: số liệu minh họa; "
+                         "các số tổng hợp có số liệu minh họa.")
+            blocks.append(banner_block(text))
+        return group(blocks)
+
+    def coverage(self) -> Block:
+        """Which wards reported (and, by name, which did not)."""
+        n, total = len(self.reporting), len(self.wards)
+        paras = [f"Số đơn vị có số liệu năm {self.year}: {n}/{total} phường, xã."]
+        if self.missing:
+            paras.append("Chưa có số liệu: " + _names(self.missing)
+                         + ". Các số tổng hợp dưới đây chưa gồm các đơn vị này.")
+        return paragraphs_block(paras, text_sep="\n", section="coverage", missing=[w.code for w in self.missing])
+
+    def _missing_text(self, units: list[Unit]) -> str:
+        if not units:
+            return ""
+        if len(units) == len(self.wards):
+            return "tất cả các đơn vị"
+        return _names(units)
+
+    def totals_section(self) -> Block:
+        """Section II: every indicator's city total (or distribution), how, and who is missing."""
+        return group([heading_block("II. Số liệu tổng hợp toàn địa bàn"), self.totals_table()])
+
+    def totals_table(self, codes=None) -> Block:
+        """Every indicator (or ``codes``), by section: city total, how it is computed, who is missing."""
+        cols = ["Chỉ tiêu", "Toàn địa bàn", "Cách tính", "Số đơn vị có số liệu", "Chưa có số liệu"]
+        rows, items = [], []
+        sec = None
+        for t in self.totals(codes):
+            if t.ind.section != sec:
+                sec = t.ind.section
+                title = self.catalogue.sections[sec].title if sec in self.catalogue.sections else sec
+                items.append({"section": sec, "title": title})
+            method = t.method
+            if t.distribution is not None and t.distribution.n:
+                method += "; " + self._dist_text(t.ind, t.distribution)
+            row = [t.ind.label, t.text, method, f"{len(t.reporting)}/{len(self.wards)}", self._missing_text(t.missing)]
+            rows.append(row)
+            items.append({"section": None, "row": row})
+        html = fragment("totals_table", columns=cols, items=items, table_style=WIDE_TABLE_STYLE,
+                        cell_style=WIDE_CELL_STYLE)
+        return Block("table", {"columns": cols, "rows": rows}, html, _table_text(cols, rows))
+
+    def _fmt(self, ind: Indicator, v: Decimal | None) -> str:
+        return str(Fig(ind, v).u) if v is not None else "—"
+
+    def _dist_text(self, ind: Indicator, d: Distribution) -> str:
+        if d.low == d.high:
+            return f"như nhau ở {d.n} đơn vị có số liệu: {self._fmt(ind, d.low)}"
+        lo = _names(d.low_units[:3]) + (" …" if len(d.low_units) > 3 else "")
+        hi = _names(d.high_units[:3]) + (" …" if len(d.high_units) > 3 else "")
+        return (f"thấp nhất {self._fmt(ind, d.low)} ({lo}), trung vị {self._fmt(ind, d.median)}, "
+                f"cao nhất {self._fmt(ind, d.high)} ({hi})")
+
+    def ward_table(self, codes=None) -> Block:
+        """Wards × indicators (short labels), as the reports write the figures; city totals below."""
+        codes = codes or self.key_codes()
+        cat = self.catalogue
+        cols = ["Đơn vị"] + [cat[c].short_label for c in codes]
+        rows = [[w.name] + [str(self.fig(c, w.code).u) for c in codes] for w in self.wards]
+        foot = ["Toàn địa bàn"] + [self.total(c).text for c in codes]
+        return Block("table", {"columns": cols, "rows": rows, "footer": foot, "codes": list(codes)},
+                     wide_table(cols, rows, "city-wards", foot), _table_text(cols, [*rows, foot]))
+
+    def ward_tables(self) -> Block:
+        """Section I: the key indicators of every ward (counts and amounts, then rates)."""
+        codes = self.key_codes()
+        cat = self.catalogue
+        blocks = [heading_block("I. Số liệu chính của các phường, xã")]
+        for part in ([c for c in codes if not cat[c].is_rate], [c for c in codes if cat[c].is_rate]):
+            if part:
+                blocks.append(self.ward_table(part))
+        note = ("Dòng “Toàn địa bàn”: số đếm, số tiền là tổng của các đơn vị; tỷ lệ tính lại từ tổng tử số và "
+                "tổng mẫu số; tỷ lệ do từng đơn vị báo cáo không cộng được (“—”, xem phân bố ở mục II).")
+        blocks.append(paragraphs_block([note], cls="table-note"))
+        return group(blocks)
+
+    def rankings_table(self, codes=None) -> Block:
+        """Wards × ranked indicators: the rank in each, with the rule of each stated."""
+        codes = codes or self.ranked_codes()
+        cat = self.catalogue
+        ranks = {c: {r.unit.code: r.rank for r in self.ranking(c)} for c in codes}
+        cols = ["Đơn vị"] + [cat[c].short_label for c in codes]
+        rows = [[w.name] + [str(ranks[c][w.code]) if ranks[c][w.code] is not None else "—" for c in codes]
+                for w in self.wards]
+        rules = [f"{cat[c].short_label} ({cat[c].label}): {rule_text(cat[c])}." for c in codes]
+        html = fragment("rankings", rules=rules, tie_rule=TIE_RULE, table=Markup(wide_table(cols, rows, "city-ranks")))
+        return Block("table", {"columns": cols, "rows": rows, "rules": rules, "tie_rule": TIE_RULE},
+                     html, "\n".join([TIE_RULE, *rules, _table_text(cols, rows)]))
+
+    def ranking_spec(self, code: str) -> ChartSpec:
+        ind = self.catalogue[code]
+        rows = [r for r in self.ranking(code) if r.rank is not None]
+        scale, unit = chart_scale(ind, [r.value for r in rows])
+        missing = self.missing_for(code)
+        note = f"Chưa có số liệu: {_names(missing)}." if missing else ""
+        return ChartSpec(
+            title=wrap(f"Xếp hạng: {ind.label} năm {self.year} ({rule_text(ind)})", 80),
+            categories=[f"{r.rank}. {r.unit.short}" for r in rows],
+            series=[(ind.label, [float(r.value) / scale for r in rows])],
+            unit=unit,
+            value_format="percent" if ind.is_rate else "number",
+            note=wrap(note, 140),
+        )
+
+    def rankings(self, rank_by: str | None = None) -> Block:
+        """Section III: the ranks of every ward in each ranked key indicator, and a ranking chart."""
+        blocks = [heading_block("III. Xếp hạng thi đua"), self.rankings_table()]
+        if rank_by or self.default_rank_by():
+            blocks.append(self.ranking_chart(rank_by or None))
+        return group(blocks)
+
+    def distributions(self) -> Block:
+        """Section IV: lowest / median / highest of the key rates."""
+        return group([heading_block("IV. Phân bố các tỷ lệ giữa các đơn vị"), self.distribution_chart()])
+
+    def ranking_chart(self, code: str | None = None) -> Block:
+        code = code or self.default_rank_by()
+        return chart_block(f"ranking-{code}", self.ranking_spec(code))
+
+    def distribution_spec(self, codes=None) -> ChartSpec:
+        cat = self.catalogue
+        codes = codes or [c for c in self.key_codes() if cat[c].is_rate]
+        dists = [(c, self.distribution(c)) for c in codes]
+        dists = [(c, d) for c, d in dists if d.n]
+        f = lambda x: None if x is None else float(x)  # noqa: E731
+        return ChartSpec(
+            title=f"Phân bố một số tỷ lệ giữa các phường, xã năm {self.year}",
+            categories=[wrap(cat[c].short_label, 40) for c, _d in dists],
+            series=[("Thấp nhất", [f(d.low) for _c, d in dists]),
+                    ("Trung vị", [f(d.median) for _c, d in dists]),
+                    ("Cao nhất", [f(d.high) for _c, d in dists])],
+            value_format="percent",
+            note="Tỷ lệ của từng đơn vị; không lấy trung bình các tỷ lệ làm tỷ lệ chung.",
+        )
+
+    def distribution_chart(self, codes=None) -> Block:
+        return chart_block("distribution", self.distribution_spec(codes))

@@ -1,0 +1,96 @@
+"""Part II sentences produced from the figures by Jinja2 templates an analyst can edit.
+
+Templates live in ``danvan/report/templates/narrative/<section>.md.j2``; a directory named by
+``DANVAN_TEMPLATES`` (or the ``template_dirs`` argument) is searched first, so a unit can override
+one section's wording without touching the package. Paragraphs are separated by blank lines.
+A section with figures but no template gets one sentence per figure ("<label>: <value>.").
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup, escape
+
+from ..core import settings
+from ..indicators.figures import Figures
+
+__all__ = ["render_section", "template_dirs", "has_template", "templates_digest"]
+
+_PARA_SPLIT = re.compile(r"\n\s*\n")
+
+
+SHIPPED_DIR = Path(__file__).resolve().parent / "templates" / "narrative"
+
+
+def template_dirs(extra=()) -> tuple[str, ...]:
+    env = settings.current().templates
+    return (*[str(Path(p).resolve()) for p in [*extra, *env]], str(SHIPPED_DIR))
+
+
+@functools.lru_cache(maxsize=8)
+def _env(dirs: tuple[str, ...], html: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(list(dirs)),
+        autoescape=html,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _name(section: str) -> str:
+    return f"{section}.md.j2"
+
+
+def has_template(section: str, extra=()) -> bool:
+    return any((Path(d) / _name(section)).exists() for d in template_dirs(extra))
+
+
+def templates_digest(extra=()) -> str:
+    """sha256 over the template files in use (a report depends on them)."""
+    h = hashlib.sha256()
+    seen = set()
+    for d in template_dirs(extra):
+        for p in sorted(Path(d).glob("*.md.j2")):
+            if p.name in seen:
+                continue
+            seen.add(p.name)
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def _generic(figs: Figures, section: str, html: bool) -> str:
+    v = figs.namespace(html=html)
+    lines = []
+    for ind in figs.catalogue.in_section(section):
+        label = escape(ind.label) if html else ind.label  # a label is data, never markup
+        lines.append(f"{label}: {getattr(v, ind.code).u}.")
+    return "\n\n".join(lines)
+
+
+def render_section(figs: Figures, section: str, *, html: bool = False, extra_dirs=()) -> list[str]:
+    """The section's paragraphs, formatted from ``figs`` (HTML-escaped Markup when ``html``)."""
+    # a user catalogue file may bring its own templates (`templates:` key), searched first
+    extra_dirs = (*extra_dirs, *getattr(figs.catalogue, "template_dirs", ()))
+    dirs = template_dirs(extra_dirs)
+    if has_template(section, extra_dirs):
+        tpl = _env(dirs, html).get_template(_name(section))
+        text = tpl.render(
+            v=figs.namespace(html=html),
+            unit=figs.unit,
+            year=figs.year,
+            prev_year=figs.year - 1,
+            meta=figs.meta,
+        )
+    else:
+        text = _generic(figs, section, html)
+    paras = [re.sub(r"\s*\n\s*", " ", p).strip() for p in _PARA_SPLIT.split(text)]
+    if html:
+        return [Markup(p) for p in paras if p]
+    return [p for p in paras if p]

@@ -1,0 +1,153 @@
+"""Batch runs: every unit and year of a run set (:mod:`danvan.run.runset`), in parallel warm
+workers (local processes or a Dask cluster, :mod:`danvan.run.executors`), incremental,
+fault-isolated, with one progress bar, a manifest and an index page.
+
+Planning validates every parameter and fingerprints every input before any kernel starts. A report
+is skipped when its cache key (notebook, parameters, data, catalogue, templates, danvan code,
+formats) equals the one in ``outputs/manifest.json`` and its files exist.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from ..core.errors import NoDataError
+from ..store import Store
+from .executors import DaskExecutor, Executor, LocalExecutor
+from .index import write_index
+from .outputs import outputs_lock, read_manifest, relative_files, sweep_temp_files, write_manifest
+from .render import RenderOutcome, RenderTask, plan, static_digests
+
+__all__ = ["run_batch", "BatchResult"]
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[RenderOutcome] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    no_data: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    plan_seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[RenderOutcome]:
+        return [o for o in self.outcomes if o.status != "ok"]
+
+    @property
+    def ok(self) -> list[RenderOutcome]:
+        return [o for o in self.outcomes if o.status == "ok"]
+
+    def summary(self) -> str:
+        n = len(self.outcomes)
+        per = f" ({self.seconds / n:.2f} s/report)" if n else ""
+        lines = [
+            f"{len(self.ok)} rendered, {len(self.failed)} failed, {len(self.skipped)} unchanged (skipped), "
+            f"{len(self.no_data)} without data — {self.seconds:.1f} s{per}"
+        ]
+        if self.failed:
+            lines.append("failed reports (executed notebook kept with the error at the failing cell):")
+            for o in self.failed:
+                cell = f" cell {o.failed_cell}" if o.failed_cell is not None else ""
+                lines.append(f"  {o.label}{cell}: {o.error}  [{o.files.get('ipynb', '-')}]")
+        if self.no_data:
+            lines.append("without data (import a form first): " + ", ".join(self.no_data[:20])
+                         + (" …" if len(self.no_data) > 20 else ""))
+        return "\n".join(lines)
+
+
+def _progress(total: int, enabled: bool | None):
+    return tqdm(total=total, unit="report", desc="danvan run", disable=(None if enabled is None else not enabled),
+                dynamic_ncols=True, mininterval=0.5, file=sys.stderr)
+
+
+
+def run_batch(
+    jobs: list[tuple[Path, dict]],
+    outputs: Path,
+    *,
+    formats=("html",),
+    workers: int | None = None,
+    scheduler=None,
+    engine: str = "warm",
+    force: bool = False,
+    retry_failed: bool = False,
+    db: str | None = None,
+    progress: bool | None = None,
+    log=print,
+) -> BatchResult:
+    """Plan every job, skip the unchanged, execute the rest, update manifest and index."""
+    t0 = time.perf_counter()
+    outputs = Path(outputs)
+    result = BatchResult()
+    with outputs_lock(outputs):
+        sweep_temp_files(outputs)
+        store = Store(db)
+        fingerprints = store.fingerprints() if store.exists() else {}
+        digests = static_digests()
+        manifest = read_manifest(outputs)
+        todo: list[RenderTask] = []
+        for nb, params in jobs:
+            if db and "db" not in params:
+                params = {**params, "db": str(db)}
+            try:
+                task = plan(nb, params, outputs, formats=formats, fingerprints=fingerprints, digests=digests)
+            except NoDataError:
+                label = f"{params.get('year')}/{params.get('unit_code', '-')}"
+                result.no_data.append(label)
+                continue
+            prev = manifest["reports"].get(task.label)
+            if retry_failed:
+                if not prev or prev.get("status") == "ok":
+                    result.skipped.append(task.label)
+                    continue
+            elif not force and prev and prev.get("status") == "ok" and prev.get("key") == task.key and all(
+                (outputs / p).exists() for p in prev.get("files", {}).values()
+            ):
+                result.skipped.append(task.label)
+                continue
+            todo.append(task)
+        result.plan_seconds = time.perf_counter() - t0
+        if todo:
+            bar = _progress(len(todo), progress)
+            titles = {t.label: t.title for t in todo}
+            failures = 0
+            last_save = time.monotonic()
+
+            def on_done(o: RenderOutcome) -> None:
+                nonlocal failures, last_save
+                result.outcomes.append(o)
+                rec = o.to_json()
+                rec["files"] = relative_files(outputs, o.files)
+                rec["title"] = titles.get(o.label, o.label)
+                rec["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+                manifest["reports"][o.label] = rec
+                if o.status != "ok":
+                    failures += 1
+                    bar.set_postfix_str(f"{failures} failed", refresh=False)
+                bar.update(1)
+                if time.monotonic() - last_save > 2.0:
+                    write_manifest(outputs, manifest)
+                    last_save = time.monotonic()
+
+            try:
+                if scheduler is not None:
+                    executor: Executor = DaskExecutor(scheduler, engine)
+                else:
+                    executor = LocalExecutor(min(workers or os.cpu_count() or 1, len(todo)), engine)
+                executor.run(todo, on_done)
+            finally:
+                bar.close()
+                write_manifest(outputs, manifest)
+        for label in result.no_data:
+            manifest["reports"].setdefault(f"{label}/report", {"status": "no-data", "files": {}, "title": label})
+        write_manifest(outputs, manifest)
+        write_index(outputs, manifest)
+    result.seconds = time.perf_counter() - t0
+    return result

@@ -1,0 +1,194 @@
+"""Notebook kinds: what a report notebook reads, so that a run can check it has data before any
+kernel starts and fingerprint its inputs for the cache key.
+
+A notebook names its kind in its metadata (``{"danvan": {"kind": "ward"}}``). The shipped kinds are
+registered below; third parties add theirs with ``notebook_kinds.register(name, kind)`` or through
+the ``danvan.notebook_kind`` entry point group (papermill's ``PapermillEngines`` pattern).
+
+- ``ward``: one unit-year (and the prior year of its lineage, which it compares with);
+- ``trend``: one unit over ``first_year`` .. ``year``, following its lineage;
+- ``city``: every commune of ``parent_code`` in ``year``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.errors import NoDataError, ParameterError, UnknownUnitError
+from ..core.files import sha256_file
+from ..core.registry import Registry
+from ..indicators.lineage import members, unit_year_values
+from ..intake.unitdir import read_unit_dir
+from ..reference.catalogue import catalogue_paths, load_catalogue
+from ..reference.units import load_registry
+from ..store import Store
+
+__all__ = ["Dependency", "NotebookKind", "notebook_kinds", "WardKind", "TrendKind", "CityKind"]
+
+MAX_TREND_YEARS = 30
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """What a report read: a fingerprint of its data, where it came from, and whether illustrative."""
+
+    fingerprint: str
+    source: str
+    illustrative: bool
+
+
+def _store(params: dict) -> Store:
+    return Store(params.get("db") or None).require()
+
+
+def _lookup(params: dict, fingerprints):
+    """``(code, year) -> (fingerprint, illustrative)``: from the batch's bulk fingerprints when given,
+    else from the data directory or the store."""
+    if fingerprints is not None:
+        return lambda code, year: fingerprints.get((code, year), ("-", False))
+    data_dir = params.get("data_dir") or None
+    store = None if data_dir else _store(params)
+    cat = load_catalogue(*catalogue_paths(params.get("catalogue")))
+
+    def look(code: str, year: int) -> tuple[str, bool]:
+        _vals, ill, fp = unit_year_values(code, year, cat, store, data_dir)
+        return fp, ill
+
+    return look
+
+
+def unit_years_dependency(pairs, params: dict, fingerprints, *, label: str) -> Dependency:
+    """A :class:`Dependency` over several unit-years (``pairs`` of ``(code, year)``)."""
+    look = _lookup(params, fingerprints)
+    parts, ill = [], False
+    for code, year in sorted(set(pairs)):
+        fp, i = look(code, year)
+        parts.append(f"{code}/{year}:{fp}")
+        ill = ill or bool(i)
+    parts.append("catalogue:" + ",".join(sha256_file(p) for p in catalogue_paths(params.get("catalogue"))))
+    source = "tệp" if params.get("data_dir") else "kho"
+    return Dependency(hashlib.sha256("\n".join(parts).encode()).hexdigest(), f"{source} {label}", ill)
+
+
+def has_data(pairs, params: dict) -> list[tuple[str, int]]:
+    """The ``(code, year)`` pairs that have data in the data directory or the store."""
+    data_dir = params.get("data_dir") or None
+    if data_dir:
+        return [p for p in pairs if (Path(data_dir) / p[0] / str(p[1])).is_dir()]
+    known = set(_store(params).unit_years())
+    return [p for p in pairs if p in known]
+
+
+class NotebookKind:
+    """Base class of a notebook kind."""
+
+    def dependency(self, params: dict, fingerprints: dict | None) -> Dependency:  # pragma: no cover
+        raise NotImplementedError
+
+    def check_data(self, params: dict) -> None:
+        """Raise :class:`NoDataError` / :class:`ParameterError` when the run cannot have data."""
+
+
+class WardKind(NotebookKind):
+    """A report of one unit-year, compared with the prior year of the unit's lineage."""
+
+    def dependency(self, params: dict, fingerprints: dict | None) -> Dependency:
+        code, year = params["unit_code"], int(params["year"])
+        if params.get("data_dir"):
+            cat = load_catalogue(*catalogue_paths(params.get("catalogue")))
+            d = read_unit_dir(params["data_dir"], code, year, cat)
+            dep = Dependency(d.fingerprint, f"tệp {code}/{year}", d.illustrative)
+        elif fingerprints is not None and (code, year) in fingerprints:
+            fp, ill = fingerprints[(code, year)]
+            dep = Dependency(fp, f"kho {Store(params.get('db') or None).path.name}", ill)
+        else:
+            store = _store(params)
+            snap = store.snapshot(code, year)
+            dep = Dependency(snap["fingerprint"], f"kho {store.path.name}", snap["illustrative"])
+        # the report compares with the prior year (its lineage), so that year's data is an input too
+        prior = self.prior_year_fingerprint(params, fingerprints)
+        return Dependency(hashlib.sha256(f"{dep.fingerprint}|prior:{prior}".encode()).hexdigest(),
+                          dep.source, dep.illustrative)
+
+    @staticmethod
+    def prior_year_fingerprint(params: dict, fingerprints) -> str:
+        """Fingerprint of the prior year a ward report compares with (its lineage members' data)."""
+        year = int(params["year"])
+        try:
+            reg = load_registry()
+            unit = reg.get(params["unit_code"], year)
+            pairs = [(m.code, year - 1) for m in members(unit, year - 1, reg)]
+        except UnknownUnitError:
+            return "-"
+        look = _lookup(params, fingerprints)
+        return ",".join(f"{c}/{y}:{look(c, y)[0]}" for c, y in pairs)
+
+    def check_data(self, params: dict) -> None:
+        code, year = params["unit_code"], int(params["year"])
+        data_dir = params.get("data_dir") or None
+        if data_dir:
+            base = Path(data_dir) / code / str(year)
+            if not base.is_dir():
+                raise NoDataError(f"no data for unit {code} in {year}: directory {base} does not exist")
+            return
+        store = _store(params)
+        years = sorted(y for u, y in store.unit_years() if u == code)
+        if year not in years:
+            have = (f"years with data for {code}: {', '.join(map(str, years))}" if years
+                    else f"no year has data for {code}")
+            raise NoDataError(
+                f"no data for unit {code} in {year} in {store.path} ({have}). "
+                f"Create a form with `danvan form --unit {code} --year {year}`, fill it, then `danvan import FILE`."
+            )
+
+
+class TrendKind(NotebookKind):
+    """One unit over a range of years, following its lineage."""
+
+    @staticmethod
+    def pairs(params: dict) -> list[tuple[str, int]]:
+        reg = load_registry()
+        year, first = int(params["year"]), int(params.get("first_year") or params["year"])
+        unit = reg.get(params["unit_code"], year)
+        pairs = []
+        for y in range(first, year + 1):
+            try:
+                pairs += [(m.code, y) for m in members(unit, y, reg)]
+            except UnknownUnitError:
+                continue
+        return pairs
+
+    def dependency(self, params: dict, fingerprints: dict | None) -> Dependency:
+        return unit_years_dependency(self.pairs(params), params, fingerprints,
+                                     label=f"{params['unit_code']} {params.get('first_year')}–{params['year']}")
+
+    def check_data(self, params: dict) -> None:
+        """The range is sane and some year of it has data."""
+        year, first = int(params["year"]), int(params.get("first_year") or params["year"])
+        if first > year:
+            raise ParameterError(f"parameter first_year ({first}) must not be after year ({year})")
+        if year - first > MAX_TREND_YEARS:
+            raise ParameterError(f"first_year {first} .. year {year}: at most {MAX_TREND_YEARS} years in one trend")
+        if not has_data(self.pairs(params), params):
+            raise NoDataError(
+                f"no data for unit {params['unit_code']} (or its predecessors) in any year {first}–{year}"
+            )
+
+
+class CityKind(NotebookKind):
+    """Every commune of a parent unit in one year."""
+
+    def dependency(self, params: dict, fingerprints: dict | None) -> Dependency:
+        year = int(params["year"])
+        wards = load_registry().children(params["parent_code"], year, level="commune")
+        return unit_years_dependency([(w.code, year) for w in wards], params, fingerprints,
+                                     label=f"{params['parent_code']}/{year} ({len(wards)} đơn vị)")
+
+
+#: notebook kinds: name -> kind
+notebook_kinds: Registry[NotebookKind] = Registry("notebook kind", "danvan.notebook_kind", ParameterError)
+notebook_kinds.register("ward", WardKind())
+notebook_kinds.register("trend", TrendKind())
+notebook_kinds.register("city", CityKind())

@@ -1,0 +1,54 @@
+"""The report notebooks: where they are, and what their metadata says they render.
+
+Notebook metadata ``danvan`` says what a notebook renders::
+
+    {"kind": "ward", "title": "Báo cáo ... năm {year} – {unit_name}", "stem": "report"}
+
+``kind`` is one of :data:`danvan.run.kinds.notebook_kinds`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from pathlib import Path
+
+from ..core import settings
+from ..core.errors import NotebookNotFoundError
+from ..core.files import sha256_file
+
+__all__ = ["DEFAULT_NOTEBOOK", "notebooks_dir", "resolve_notebook", "notebook_info", "notebook_meta"]
+
+DEFAULT_NOTEBOOK = "ward_report.ipynb"
+
+
+def notebooks_dir() -> Path:
+    return settings.current().notebooks
+
+
+def resolve_notebook(name: str | None) -> Path:
+    """A notebook by path, or by name (with or without ``.ipynb``) in :func:`notebooks_dir`."""
+    name = name or DEFAULT_NOTEBOOK
+    folder = notebooks_dir()
+    for cand in (Path(name), folder / name, folder / f"{name}.ipynb"):
+        if cand.is_file():
+            return cand.resolve()
+    raise NotebookNotFoundError(f"notebook {name!r} not found (looked in . and {folder})")
+
+
+@functools.lru_cache(maxsize=64)
+def _notebook_info(path: str, mtime: float) -> tuple[dict, str]:
+    with open(path, encoding="utf-8") as fh:
+        meta = json.load(fh).get("metadata", {}).get("danvan", {})
+    return dict(meta), sha256_file(path)
+
+
+def notebook_info(notebook) -> tuple[dict, str]:
+    """``(danvan metadata, sha256)`` of a notebook file (cached while the file is unchanged)."""
+    path = str(Path(notebook).resolve())
+    return _notebook_info(path, os.path.getmtime(path))
+
+
+def notebook_meta(notebook) -> dict:
+    return notebook_info(notebook)[0]
