@@ -6,6 +6,8 @@ kernel start-up replaced by tripwires that fail the test if reached.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import os
 import subprocess
 import sys
@@ -118,8 +120,7 @@ def test_bad_parameter_is_a_clear_error_before_any_kernel(params, needles, tmp_p
 
 def test_unit_that_did_not_exist_that_year_names_the_successor(tmp_path, no_kernel):
     reg = load_registry()
-    succ_code = reg.rows("19780")[0].successor_code
-    succ = reg.get(succ_code, 2026)
+    [succ] = reg.successor_at(reg.rows("19780")[0], dt.date(2026, 1, 1))
     with pytest.raises(ParameterError) as err:
         _render({"unit_code": "19780", "year": 2026}, tmp_path)
     msg = str(err.value)
@@ -134,7 +135,7 @@ def test_unit_that_did_not_exist_that_year_names_the_successor(tmp_path, no_kern
         (["--unit", "19780", "--year", "2026"], "Phường Thuận Hóa"),
         (["--unit", "19780", "--year", "2022"], "danvan form"),
         (["--unit", "19780", "--year", "2023", "-p", "unit_cod=19780"], "Did you mean 'unit_code'"),
-        (["--unit", "00004", "--year", "2023"], "'00004'"),
+        (["--unit", "00002", "--year", "2023"], "'00002'"),  # leading zeros kept; no such commune
     ],
 )
 def test_cli_bad_parameters_exit_2(argv, needle, capsys, tmp_path, no_kernel):
