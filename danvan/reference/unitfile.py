@@ -47,8 +47,11 @@ RowsOf = Callable[[str], Iterable]
 
 
 class _Errors:
+    """Problems found, reported together in file and row order."""
+
     def __init__(self):
-        self.items: list[str] = []
+        self.items: list[tuple[int, int, int, str]] = []  # (file order, row, found order, text)
+        self._files: dict[str, int] = {}
 
     def add(self, file: str, row: int | None, column: str | None, what: str, found: str = "",
             expected: str = "") -> None:
@@ -58,12 +61,13 @@ class _Errors:
             text += f"; tìm thấy: {found!r}"
         if expected:
             text += f"; cần: {expected}"
-        self.items.append(text)
+        order = self._files.setdefault(file, len(self._files))
+        self.items.append((order, row or 0, len(self.items), text))
 
     def raise_if_any(self) -> None:
         if not self.items:
             return
-        shown = self.items[:MAX_ERRORS]
+        shown = [t for *_k, t in sorted(self.items)[:MAX_ERRORS]]
         more = len(self.items) - len(shown)
         tail = f"\n- … và {more} lỗi khác" if more else ""
         raise UnitFileError(
@@ -73,11 +77,11 @@ class _Errors:
 
 
 def _decode(path: Path, errors: _Errors) -> str | None:
-    name = str(path)
+    name = path.name
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        errors.add(name, None, None, "không tìm thấy tệp", expected="đường dẫn tới một tệp CSV có thật")
+        errors.add(str(path), None, None, "không tìm thấy tệp", expected="đường dẫn tới một tệp CSV có thật")
         return None
     except OSError as exc:
         errors.add(name, None, None, f"không đọc được tệp ({exc.strerror or exc})")
