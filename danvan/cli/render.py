@@ -66,8 +66,8 @@ def _cmd_setup(args) -> int:
     if args.no_demo and (args.demo_parent or args.demo_years):
         raise UsageError("--no-demo and --demo-parent/--demo-years contradict each other")
     demo = None
-    if not args.no_demo:  # check the demo request before anything is written
-        reg = load_registry(*args.unit_files)
+    reg = load_registry(*args.unit_files)  # check the unit files and the demo request before writing
+    if not args.no_demo:
         years = _parse_years(args.demo_years) if args.demo_years else DEMO_YEARS
         demo = demo_unit_years(years, args.demo_parent or DEMO_PARENT, registry=reg)
     store = Store(args.db)

@@ -462,8 +462,10 @@ class UnitRegistry:
     def descendants(self, parent_code: str, year: int, level: str | None = "commune") -> list[Unit]:
         """Every unit of ``level`` (every level when None) under the unit ``parent_code`` of ``year``,
         at any depth, as the tree stood on :meth:`reference_day` (before 2025-07-01 a province's
-        communes are its grandchildren, under its districts), by code. Raises UnknownUnitError when
-        the parent did not exist that year."""
+        communes are its grandchildren, under its districts), by code. A unit of ``level`` inside
+        another one of that level (a user's khu dân cư inside its tổ dân phố) is not listed: a sum
+        over the list counts everything once. Raises UnknownUnitError when the parent did not exist
+        that year."""
         parent = self.get(parent_code, year)
         day = self.reference_day(parent, year)
         out: list[Unit] = []
