@@ -170,3 +170,21 @@ def test_cli_subprocess_bad_unit(tmp_path):
     assert "1978" in proc.stderr and "19780" in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stdout == ""
     assert not (tmp_path / "out").exists()
+
+
+def test_an_alias_code_becomes_the_canonical_code_with_its_note(no_kernel):
+    from danvan.reference.units import AliasWarning
+
+    with pytest.warns(AliasWarning, match="QĐ 19/2025/QĐ-TTg"):
+        values = validate_parameters(NOTEBOOK, {"unit_code": "19786", "year": 2026}, check_data=False)
+    assert values["unit_code"] == "19789"  # Phường Thuận Hóa (vietnam-provinces writes 19786)
+    assert validate_parameters(NOTEBOOK, {"unit_code": "19786", "year": 2024}, check_data=False) == {
+        "unit_code": "19786", "year": 2024}  # Phường Phú Hội, canonical in 2024: no note
+
+
+def test_cli_prints_the_alias_note_as_one_line(capsys, tmp_path, no_kernel):
+    code, err = _cli(["render", "--unit", "19786", "--year", "2026", "--db", str(tmp_path / "none.sqlite")], capsys)
+    assert code == 2  # no store: nothing ran
+    notes = [ln for ln in err.splitlines() if "lưu ý:" in ln]
+    assert len(notes) == 1 and notes[0].startswith("danvan render: lưu ý: Mã 19786") and "19789" in notes[0]
+    assert "AliasWarning" not in err and "Traceback" not in err
