@@ -344,13 +344,18 @@ class UnitRegistry:
                             alias_index=self._aliases)
 
     # ---- indexes --------------------------------------------------------------------------------
+    def _group_by(self, field: int) -> dict[str, list[Unit]]:
+        """Rows by the value of one field (3: parent_code, 7: successor_code), rows without it left out."""
+        idx: dict[str, list[Unit]] = {}
+        for u in self.units:
+            if u[field]:
+                idx.setdefault(u[field], []).append(u)
+        return idx
+
     @property
     def _children(self) -> dict[str, list[Unit]]:
         if self._children_idx is None:
-            idx: dict[str, list[Unit]] = {}
-            for u in self.units:
-                if u[3]:
-                    idx.setdefault(u[3], []).append(u)
+            idx = self._group_by(3)
             for rows in idx.values():
                 rows.sort(key=lambda u: (u.code, u.valid_from or _MIN))
             self._children_idx = idx
@@ -359,11 +364,7 @@ class UnitRegistry:
     @property
     def _by_succ(self) -> dict[str, list[Unit]]:
         if self._succ_idx is None:
-            idx: dict[str, list[Unit]] = {}
-            for u in self.units:
-                if u[7]:
-                    idx.setdefault(u[7], []).append(u)
-            self._succ_idx = idx
+            self._succ_idx = self._group_by(7)
         return self._succ_idx
 
     @property
