@@ -1,6 +1,7 @@
 """The city summary (``notebooks/city_summary.ipynb``, notebook kind "city"): every commune of a
-parent unit in one year — key figures, totals, emulation rankings and distributions. The numbers
-come from :class:`danvan.indicators.aggregate.UnitGroup`; this module only lays them out.
+parent unit in one year (a province, a district or city; a commune for a user's own units) — key
+figures, totals, emulation rankings and distributions. The numbers come from
+:class:`danvan.indicators.aggregate.UnitGroup`; this module only lays them out.
 """
 
 from __future__ import annotations
@@ -25,6 +26,17 @@ def _names(units: list[Unit]) -> str:
     return ", ".join(u.name for u in units)
 
 
+# how the summary names the units it covers, in this order ("Các phường, xã, thị trấn thuộc Tỉnh …")
+_KIND_ORDER = ("phường", "xã", "thị trấn", "đặc khu")
+
+
+def kinds_text(units: list[Unit]) -> str:
+    """The kinds of ``units`` as a summary names them: "phường, xã", "xã, thị trấn", "tổ dân phố"."""
+    present = list(dict.fromkeys(u.kind_word for u in units))
+    ordered = [k for k in _KIND_ORDER if k in present] + [k for k in present if k not in _KIND_ORDER]
+    return ", ".join(ordered) or "phường, xã"
+
+
 def _table_text(cols, rows) -> str:
     return "\n".join(" | ".join(r) for r in [cols, *rows])
 
@@ -34,7 +46,7 @@ class CitySummary(UnitGroup):
 
     def header(self) -> Block:
         title = f"TỔNG HỢP CÔNG TÁC DÂN VẬN CHÍNH QUYỀN NĂM {self.year}"
-        subject = f"Các phường, xã thuộc {self.parent.name}"
+        subject = f"Các {kinds_text(self.wards)} thuộc {self.parent.name}"
         blocks = summary_header(title, subject)
         if self.any_illustrative:
             real = [w.name for w in self.reporting if not self.illustrative.get(w.code)]
@@ -48,7 +60,7 @@ class CitySummary(UnitGroup):
     def coverage(self) -> Block:
         """Which wards reported (and, by name, which did not)."""
         n, total = len(self.reporting), len(self.wards)
-        paras = [f"Số đơn vị có số liệu năm {self.year}: {n}/{total} phường, xã."]
+        paras = [f"Số đơn vị có số liệu năm {self.year}: {n}/{total} {kinds_text(self.wards)}."]
         if self.missing:
             paras.append("Chưa có số liệu: " + _names(self.missing)
                          + ". Các số tổng hợp dưới đây chưa gồm các đơn vị này.")
@@ -110,7 +122,7 @@ class CitySummary(UnitGroup):
         """Section I: the key indicators of every ward (counts and amounts, then rates)."""
         codes = self.key_codes()
         cat = self.catalogue
-        blocks = [heading_block("I. Số liệu chính của các phường, xã")]
+        blocks = [heading_block(f"I. Số liệu chính của các {kinds_text(self.wards)}")]
         for part in ([c for c in codes if not cat[c].is_rate], [c for c in codes if cat[c].is_rate]):
             if part:
                 blocks.append(self.ward_table(part))
@@ -169,7 +181,7 @@ class CitySummary(UnitGroup):
         dists = [(c, d) for c, d in dists if d.n]
         f = lambda x: None if x is None else float(x)  # noqa: E731
         return ChartSpec(
-            title=f"Phân bố một số tỷ lệ giữa các phường, xã năm {self.year}",
+            title=f"Phân bố một số tỷ lệ giữa các {kinds_text(self.wards)} năm {self.year}",
             categories=[wrap(cat[c].short_label, 40) for c, _d in dists],
             series=[("Thấp nhất", [f(d.low) for _c, d in dists]),
                     ("Trung vị", [f(d.median) for _c, d in dists]),
