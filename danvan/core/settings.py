@@ -33,7 +33,9 @@ VARIABLES: dict[str, str] = {
     "DANVAN_OUTPUTS": "output root of reports, portal and manifest (default: outputs/ in the checkout, else ./outputs)",
     "DANVAN_NOTEBOOKS": "folder of the report notebooks (default: notebooks/ in the checkout, else ./notebooks)",
     "DANVAN_CATALOGUE": "extra indicator catalogue YAML files, separated by ':' (os.pathsep)",
-    "DANVAN_TEMPLATES": "folders of sentence templates searched before the shipped ones, separated by ':'",
+    "DANVAN_TEMPLATES": "folders of sentence templates searched before the profiles' ones, separated by ':'",
+    "DANVAN_PROFILES": "report profile files of your own (docs/profiles.md), known by name and by their applies_to, "
+                       "separated by ':'",
     "DANVAN_UNITS": "user unit files (thôn, tổ dân phố, …; docs/units.md), separated by ':'",
     "DANVAN_MAX_IMPORT_MB": "largest input file intake accepts, in MB (default 20)",
     "DANVAN_TEST_PAUSE_IN_TRANSACTION": "test hook: seconds to sleep inside each import transaction (crash tests)",
@@ -78,6 +80,7 @@ class Settings:
     notebooks: Path
     catalogues: tuple[str, ...]
     templates: tuple[str, ...]
+    profiles: tuple[str, ...]
     units: tuple[str, ...]
     max_import_mb: float
     test_pause_seconds: float | None
@@ -115,6 +118,7 @@ def current() -> Settings:
             "notebooks", Path.cwd() / "notebooks"),
         catalogues=path_list(env.get("DANVAN_CATALOGUE")),
         templates=path_list(env.get("DANVAN_TEMPLATES")),
+        profiles=path_list(env.get("DANVAN_PROFILES")),
         units=path_list(env.get("DANVAN_UNITS")),
         max_import_mb=_float("DANVAN_MAX_IMPORT_MB", DEFAULT_MAX_IMPORT_MB),
         test_pause_seconds=_float("DANVAN_TEST_PAUSE_IN_TRANSACTION", None),
