@@ -19,16 +19,17 @@ import json
 import os
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from ..core import settings
 from ..core.errors import StoreMissingError
 
-__all__ = ["Store", "Revision", "TextRevision", "ImportResult", "FigureValue", "canonical", "META_SECTION"]
+__all__ = ["Store", "Revision", "TextRevision", "ImportResult", "FigureValue", "canonical", "META_SECTION",
+           "later_columns"]
 
-SCHEMA_VERSION = 2  # 2: figure_revisions.note, units, catalogues
+SCHEMA_VERSION = 3  # 2: figure_revisions.note, units, catalogues; 3: figure_revisions.written
 BUSY_TIMEOUT_S = 60
 META_SECTION = "@meta"  # report metadata (issuing body, number, signer ...) stored as JSON text
 
@@ -52,7 +53,9 @@ CREATE TABLE IF NOT EXISTS figure_revisions(
     indicator TEXT NOT NULL,
     value TEXT,                       -- canonical decimal text; NULL = withdrawn
     import_id INTEGER NOT NULL REFERENCES imports(id),
-    note TEXT NOT NULL DEFAULT ''     -- the ward's note beside the value (form column "Ghi chú")
+    note TEXT NOT NULL DEFAULT '',    -- the ward's note beside the value (form column "Ghi chú")
+    written TEXT                      -- how the value was written (JSON: qualifier, range, ratio ...);
+                                      -- NULL for a plain figure (danvan.core.written.to_storage)
 );
 CREATE INDEX IF NOT EXISTS figure_revisions_key ON figure_revisions(unit_code, year, indicator, id);
 CREATE TABLE IF NOT EXISTS text_revisions(
@@ -103,12 +106,22 @@ def canonical(value: Decimal | None) -> str | None:
     return format(d, "f")
 
 
+def later_columns(con: sqlite3.Connection, alias: str = "c") -> tuple[str, str]:
+    """SQL for ``(note, written)`` of ``figure_revisions``: the columns when the store has them, else
+    ``''`` / ``NULL``. Reading never migrates, so an older store is read as it is (no notes, every
+    figure plain)."""
+    cols = {r[1] for r in con.execute("PRAGMA table_info(figure_revisions)")}
+    return (f"{alias}.note" if "note" in cols else "''", f"{alias}.written" if "written" in cols else "NULL")
+
+
 def _migrate(con: sqlite3.Connection) -> None:
     """Bring a store made by an older danvan up to ``SCHEMA_VERSION`` (additive changes only)."""
     cols = {r[1] for r in con.execute("PRAGMA table_info(figure_revisions)")}
-    if "note" not in cols:
+    for name, decl in (("note", "TEXT NOT NULL DEFAULT ''"), ("written", "TEXT")):
+        if name in cols:
+            continue
         try:
-            con.execute("ALTER TABLE figure_revisions ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+            con.execute(f"ALTER TABLE figure_revisions ADD COLUMN {name} {decl}")
         except sqlite3.OperationalError as exc:  # another connection migrated it first
             if "duplicate column" not in str(exc):
                 raise
@@ -125,6 +138,7 @@ class FigureValue:
     indicator: str
     value: Decimal | None
     note: str = ""  # kept with the revision; a changed note alone does not make a new revision
+    written: str | None = None  # how it was written (JSON, danvan.core.written); None for a plain figure
 
 
 @dataclass(frozen=True)
@@ -138,6 +152,7 @@ class Revision:
     illustrative: bool
     note: str = ""
     import_id: int | None = None
+    written: str | None = None
 
 
 @dataclass(frozen=True)
@@ -234,8 +249,9 @@ class Store:
 
         ``texts`` maps ``(unit_code, year, section)`` to Markdown (``META_SECTION`` for metadata).
         ``figure_rows`` is a faster alternative to ``figures`` for bulk imports: tuples
-        ``(unit_code, year, indicator, canonical value text or None, note)``.
-        An import that changes nothing writes nothing (``import_id`` is None).
+        ``(unit_code, year, indicator, canonical value text or None, note[, written])``.
+        A value is new when its number **or** how it was written changed ("hơn 4,5 tỷ" is not
+        "4,5 tỷ"). An import that changes nothing writes nothing (``import_id`` is None).
         """
         if con is None:
             with self.transaction() as tx:
@@ -244,20 +260,20 @@ class Store:
                     catalogue_digest=catalogue_digest, figures=figures, texts=texts, by=by,
                     illustrative=illustrative, note=note, at=at, con=tx, figure_rows=figure_rows,
                 )
-        figure_rows = [(f.unit_code, f.year, f.indicator, canonical(f.value), f.note) for f in figures] + list(
-            figure_rows
-        )
+        figure_rows = [(f.unit_code, f.year, f.indicator, canonical(f.value), f.note, f.written) for f in figures] + [
+            (*r, None) if len(r) == 5 else tuple(r) for r in figure_rows
+        ]
         keys = {(r[0], r[1]) for r in figure_rows} | {(u, y) for (u, y, _s) in (texts or {})}
         # current value (text) and whether it is illustrative: the same value confirmed by real data
         # is a new revision, so that provenance (and the "SỐ LIỆU MINH HỌA" banner) follows the data
-        current: dict[tuple, tuple[str | None, int]] = {}
+        current: dict[tuple, tuple[str | None, str | None, int]] = {}
         current_text: dict[tuple, tuple[str, int]] = {}
         for unit, year in keys:
-            for ind, val, ill in con.execute(
-                "SELECT c.indicator, c.value, i.illustrative FROM current_figures c"
+            for ind, val, written, ill in con.execute(
+                "SELECT c.indicator, c.value, c.written, i.illustrative FROM current_figures c"
                 " JOIN imports i ON i.id = c.import_id WHERE c.unit_code=? AND c.year=?", (unit, year)
             ):
-                current[(unit, year, ind)] = (val, ill)
+                current[(unit, year, ind)] = (val, written, ill)
             for sec, body, ill in con.execute(
                 "SELECT c.section, c.body, i.illustrative FROM current_texts c"
                 " JOIN imports i ON i.id = c.import_id WHERE c.unit_code=? AND c.year=?", (unit, year)
@@ -265,7 +281,7 @@ class Store:
                 current_text[(unit, year, sec)] = (body, ill)
         fig_rows, unchanged = [], 0
         ill_now = int(bool(illustrative))
-        for unit, year, ind, val, fnote in figure_rows:
+        for unit, year, ind, val, fnote, written in figure_rows:
             if not isinstance(unit, str):
                 raise TypeError(f"unit_code must be str, got {unit!r}")
             key = (unit, int(year), ind)
@@ -274,10 +290,10 @@ class Store:
                 if val is None:
                     unchanged += 1
                     continue
-            elif cur[0] == val and cur[1] == ill_now:
+            elif cur[0] == val and cur[1] == written and cur[2] == ill_now:
                 unchanged += 1
                 continue
-            fig_rows.append((unit, key[1], ind, val, fnote or ""))
+            fig_rows.append((unit, key[1], ind, val, fnote or "", written if val is not None else None))
         text_rows = [
             (u, int(y), s, body) for (u, y, s), body in (texts or {}).items()
             if current_text.get((u, y, s)) != (body, ill_now)
@@ -295,7 +311,8 @@ class Store:
         )
         imp = cur.lastrowid
         con.executemany(
-            "INSERT INTO figure_revisions(unit_code, year, indicator, value, note, import_id) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO figure_revisions(unit_code, year, indicator, value, note, written, import_id)"
+            " VALUES (?,?,?,?,?,?,?)",
             [(*r, imp) for r in fig_rows],
         )
         if text_rows:
@@ -339,12 +356,15 @@ class Store:
         """Everything a report of the unit-year reads, in one read transaction.
 
         ``fingerprint`` changes whenever any figure, text or metadata of the unit-year changes.
+        ``written`` maps codes to how a value was written (only values that are not plain figures),
+        ``notes`` codes to the unit's note beside a value.
         """
         con = self._read()
         try:
             con.execute("BEGIN")
+            note, written = later_columns(con)
             figs = con.execute(
-                "SELECT c.indicator, c.value, c.id, i.illustrative FROM current_figures c"
+                f"SELECT c.indicator, c.value, c.id, i.illustrative, {written}, {note} FROM current_figures c"
                 " JOIN imports i ON i.id = c.import_id WHERE c.unit_code=? AND c.year=?",
                 (unit_code, int(year)),
             ).fetchall()
@@ -358,10 +378,12 @@ class Store:
             con.close()
         ids = sorted([f"f{r[2]}" for r in figs] + [f"t{r[2]}" for r in texts])
         return {
-            "figures": {ind: Decimal(v) for ind, v, _id, _ill in figs if v is not None},
+            "figures": {ind: Decimal(v) for ind, v, *_rest in figs if v is not None},
+            "written": {ind: w for ind, v, _id, _ill, w, _n in figs if v is not None and w},
+            "notes": {ind: n for ind, v, _id, _ill, _w, n in figs if v is not None and n},
             "texts": {sec: body for sec, body, _id, _ill in texts if sec != META_SECTION},
             "meta": next((json.loads(b) for s, b, _i, _l in texts if s == META_SECTION), {}),
-            "illustrative": any(r[3] for r in figs + texts),
+            "illustrative": any(r[3] for r in [*figs, *texts]),
             "fingerprint": hashlib.sha256(",".join(ids).encode()).hexdigest(),
         }
 
@@ -392,10 +414,10 @@ class Store:
         """Every revision of one figure, oldest first."""
         con = self._read()
         try:
-            has_note = "note" in {r[1] for r in con.execute("PRAGMA table_info(figure_revisions)")}
+            note, written = later_columns(con, "r")
             rows = con.execute(
-                "SELECT r.id, r.value, i.at, i.file, i.sha256, i.by, i.illustrative, "
-                + ("r.note" if has_note else "''") + ", i.id FROM figure_revisions r"
+                f"SELECT r.id, r.value, i.at, i.file, i.sha256, i.by, i.illustrative, {note}, i.id, {written}"
+                " FROM figure_revisions r"
                 " JOIN imports i ON i.id = r.import_id"
                 " WHERE r.unit_code=? AND r.year=? AND r.indicator=? ORDER BY r.id",
                 (unit_code, int(year), indicator),
@@ -403,8 +425,8 @@ class Store:
         finally:
             con.close()
         return [
-            Revision(rid, Decimal(v) if v is not None else None, at, f, sha, by, bool(ill), note, imp)
-            for rid, v, at, f, sha, by, ill, note, imp in rows
+            Revision(rid, Decimal(v) if v is not None else None, at, f, sha, by, bool(ill), note, imp, written)
+            for rid, v, at, f, sha, by, ill, note, imp, written in rows
         ]
 
     def text_history(self, unit_code: str, year: int, section: str) -> list[TextRevision]:
@@ -444,10 +466,7 @@ class Store:
         """Keep the definitions of the catalogue version an import was validated against."""
         if con.execute("SELECT 1 FROM catalogues WHERE digest=?", (cat.digest,)).fetchone():
             return
-        body = {
-            "sections": [asdict(x) for x in cat.sections.values()],
-            "indicators": [asdict(x) for x in cat.indicators.values()],
-        }
+        body = cat.definition()
         con.execute(
             "INSERT OR IGNORE INTO catalogues(digest, version, body) VALUES (?,?,?)",
             (cat.digest, cat.version, json.dumps(body, ensure_ascii=False, sort_keys=True, default=list)),
