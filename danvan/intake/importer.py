@@ -25,10 +25,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..core import settings
-from ..reference.catalogue import Catalogue, load_catalogue
+from ..reference.catalogue import Catalogue
 from ..reference.units import load_registry
-from ..store import ImportResult, Store, canonical
-from .forms import read_file
+from ..store import ImportResult, Store, canonical, later_columns
+from .forms import Catalogues, read_file
 from .validate import Place, check_unit_year
 
 __all__ = ["FileOutcome", "check_files", "import_files", "format_outcomes"]
@@ -45,9 +45,10 @@ class FileOutcome:
     sha256: str = ""
     findings: list = field(default_factory=list)  # validate.Finding
     status: str = "checked"  # checked | rejected | held | written | unchanged | failed
-    figures: list = field(default_factory=list)  # (unit, year, indicator, canonical text, note) to write
+    figures: list = field(default_factory=list)  # (unit, year, indicator, canonical text, note, written) to write
     texts: dict = field(default_factory=dict)  # (unit, year, section) -> body
     unit_years: list = field(default_factory=list)
+    catalogues: list = field(default_factory=list)  # the catalogues (report profiles) its unit-years were read with
     result: ImportResult | None = None
 
     @property
@@ -71,14 +72,17 @@ class _Current:
         if store is not None and store.exists():
             self.con = store.connect(readonly=True)
 
-    def get(self, unit: str, year: int) -> dict[str, Decimal]:
+    def get(self, unit: str, year: int) -> tuple[dict[str, Decimal], dict[str, str]]:
+        """``(values, written)`` of a unit-year (how values were written, for those not plain)."""
         if self.con is None:
-            return {}
+            return {}, {}
+        _note, written = later_columns(self.con)
         rows = self.con.execute(
-            "SELECT indicator, value FROM current_figures WHERE unit_code=? AND year=? AND value IS NOT NULL",
+            f"SELECT c.indicator, c.value, {written} FROM current_figures c"
+            " WHERE c.unit_code=? AND c.year=? AND c.value IS NOT NULL",
             (unit, int(year)),
         ).fetchall()
-        return {k: Decimal(v) for k, v in rows}
+        return {k: Decimal(v) for k, v, _w in rows}, {k: w for k, _v, w in rows if w}
 
     def close(self) -> None:
         if self.con is not None:
@@ -126,7 +130,7 @@ def _checked(paths, *, store, cat, reg, workers: int | None = None):
     """
     paths = list(paths)
     current = _Current(store)
-    overlay: dict[tuple[str, int], dict[str, Decimal]] = {}
+    overlay: dict[tuple[str, int], tuple[dict[str, Decimal], dict[str, str]]] = {}
     try:
         for pf in _parsed(paths, cat, reg, _auto_workers(len(paths), workers)):
             name = pf.path
@@ -134,14 +138,21 @@ def _checked(paths, *, store, cat, reg, workers: int | None = None):
             groups: dict[tuple[str, int], list] = defaultdict(list)
             for r in pf.rows:
                 groups[(r.unit_code, r.year)].append(r)
-            pending: dict[tuple[str, int], dict[str, Decimal]] = {}
+            pending: dict[tuple[str, int], tuple[dict[str, Decimal], dict[str, str]]] = {}
             for key, rows in groups.items():
-                base = overlay[key] if key in overlay else current.get(*key)
-                chosen, fs = check_unit_year(rows, cat, file=name, current=base, invalid=pf.invalid,
-                                             slots=pf.slots if pf.kind == "xlsx" else None)
+                base, base_written = overlay[key] if key in overlay else current.get(*key)
+                uy_cat = pf.catalogues.get(key) or cat.get(*key)
+                if uy_cat not in out.catalogues:
+                    out.catalogues.append(uy_cat)
+                chosen, fs = check_unit_year(rows, uy_cat, file=name, current=base, invalid=pf.invalid,
+                                             slots=pf.slots if pf.kind == "xlsx" else None,
+                                             current_written=base_written)
                 out.findings += fs
-                out.figures += [(r.unit_code, r.year, r.indicator, _canon(r.value), r.note) for r in chosen.values()]
-                pending[key] = {**base, **{k: r.value for k, r in chosen.items()}}
+                out.figures += [(r.unit_code, r.year, r.indicator, _canon(r.value), r.note, r.written)
+                                for r in chosen.values()]
+                written = {k: w for k, w in base_written.items() if k not in chosen}
+                written.update({k: r.written for k, r in chosen.items() if r.written})
+                pending[key] = ({**base, **{k: r.value for k, r in chosen.items()}}, written)
             for t in pf.texts:
                 out.texts[(t.unit_code, t.year, t.section)] = t.body
             out.unit_years = sorted(set(groups) | {(u, y) for (u, y, _s) in out.texts})
@@ -165,9 +176,11 @@ def check_files(
     registry=None,
     workers: int | None = None,
 ) -> list[FileOutcome]:
-    """Read and validate every file exactly as :func:`import_files` does; write nothing."""
-    cat = catalogue or load_catalogue()
+    """Read and validate every file exactly as :func:`import_files` does; write nothing.
+    ``catalogue``: one catalogue for every unit, or a :class:`~danvan.intake.forms.Catalogues`
+    (default: each unit-year's own report profile)."""
     reg = registry or load_registry()
+    cat = catalogue if isinstance(catalogue, Catalogues) else Catalogues(catalogue, registry=reg)
     return list(_checked(paths, store=store, cat=cat, reg=reg, workers=workers))
 
 
@@ -194,10 +207,10 @@ def _test_pause() -> None:
 class _Writer:
     """One connection; each file in its own ``BEGIN IMMEDIATE`` … ``COMMIT``."""
 
-    def __init__(self, store: Store, cat, reg, by):
-        self.store, self.cat, self.reg, self.by = store, cat, reg, by or getpass.getuser()
+    def __init__(self, store: Store, reg, by):
+        self.store, self.reg, self.by = store, reg, by or getpass.getuser()
         self.con = None
-        self.catalogue_kept = False
+        self.catalogues_kept: set = set()
         self.units_kept: set = set()
 
     def write(self, o: FileOutcome) -> None:
@@ -212,19 +225,21 @@ class _Writer:
         con, store = self.con, self.store
         try:
             con.execute("BEGIN IMMEDIATE")
-            if not self.catalogue_kept:
-                store.record_catalogue(con, self.cat)
+            new_cats = [c for c in o.catalogues if c.digest not in self.catalogues_kept]
+            for c in new_cats:
+                store.record_catalogue(con, c)
             new_units = [uy for uy in o.unit_years if uy not in self.units_kept]
             if new_units:
                 store.record_units(con, [self.reg.get(u, y) for (u, y) in new_units])
             o.result = store.write_import(
-                file=os.path.abspath(o.path), sha256=o.sha256, catalogue_version=self.cat.version,
-                catalogue_digest=self.cat.digest, figure_rows=o.figures, texts=o.texts, by=self.by,
-                note=f"{o.kind} form", con=con,
+                file=os.path.abspath(o.path), sha256=o.sha256,
+                catalogue_version=" | ".join(dict.fromkeys(c.version for c in o.catalogues)),
+                catalogue_digest=",".join(dict.fromkeys(c.digest for c in o.catalogues)),
+                figure_rows=o.figures, texts=o.texts, by=self.by, note=f"{o.kind} form", con=con,
             )
             _test_pause()
             con.execute("COMMIT")
-            self.catalogue_kept = True
+            self.catalogues_kept.update(c.digest for c in new_cats)
             self.units_kept.update(new_units)
         except Exception as exc:  # the file is rolled back whole; the others go on
             if con.in_transaction:
@@ -267,11 +282,13 @@ def import_files(
     ones adds nothing (``"unchanged"``); otherwise one ``imports`` row records when, the file and
     its sha256, and by whom (``by``, else the OS user), and every changed value becomes a new
     revision (old ones are kept). ``workers``: processes that parse files (default: none, parse here).
+    ``catalogue``: one catalogue for every unit, or a :class:`~danvan.intake.forms.Catalogues` (default:
+    each unit-year's own report profile).
     """
     store = store or Store()
-    cat = catalogue or load_catalogue()
     reg = registry or load_registry()
-    writer = _Writer(store, cat, reg, by)
+    cat = catalogue if isinstance(catalogue, Catalogues) else Catalogues(catalogue, registry=reg)
+    writer = _Writer(store, reg, by)
     outcomes: list[FileOutcome] = []
     try:
         checked = _checked(paths, store=store, cat=cat, reg=reg, workers=workers)
