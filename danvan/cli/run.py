@@ -10,7 +10,7 @@ from ..run.notebooks import DEFAULT_NOTEBOOK, resolve_notebook
 from ..run.outputs import INDEX
 from ..run.runset import ReportSpec, RunSet, expand, load_runset, parse_units
 from ..store import Store
-from .options import absolute_paths, add_db, add_unit_files, outputs_dir, parse_formats
+from .options import absolute_paths, add_db, add_profile, add_unit_files, outputs_dir, parse_formats, profile_arg
 
 __all__ = ["register"]
 
@@ -24,6 +24,8 @@ def _cmd_run(args) -> int:
         if not args.year:
             raise UsageError("give a run set (params/*.yaml) or --year with --units")
         rs = RunSet("ad-hoc", [args.year], [ReportSpec(args.notebook or DEFAULT_NOTEBOOK, parse_units(args.units), {})])
+    if args.profile:
+        rs.profile = profile_arg(args.profile)
     formats = args.formats or rs.formats
     available = set(Store(args.db).require().fingerprints())
     jobs = expand(rs, available=available, unit_files=absolute_paths(args.unit_files))
@@ -70,5 +72,6 @@ def register(sub) -> None:
     p.add_argument("--retry-failed", action="store_true", help="re-render only the reports that failed last time")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_db(p)
+    add_profile(p)
     add_unit_files(p, "--unit-file")  # --units selects the units of an ad hoc run
     p.set_defaults(func=_cmd_run)

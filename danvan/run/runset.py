@@ -3,6 +3,7 @@
     name: hue-2023
     years: [2023]
     formats: [html]
+    profile: hue                      # optional: the report profile of every report (default: each unit's)
     reports:
       - notebook: ward_report.ipynb
         units: {parent: "474"}        # every commune of Thành phố Huế in each year
@@ -14,7 +15,9 @@
 ``{parent: CODE}``: every commune under CODE in that year at any depth (a province's communes are
 its grandchildren before 2025-07-01), or a commune's own units when CODE is a commune. Each entry ×
 year × unit becomes one report with parameters ``{unit_code, year} ∪ params``; user unit files given
-to :func:`expand` are added to every report's ``units`` parameter.
+to :func:`expand` are added to every report's ``units`` parameter. A top-level ``profile`` (a profile
+name, or a ``.yaml`` file relative to the run set) is every report's ``profile`` parameter unless
+its ``params`` name one.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class RunSet:
     reports: list[ReportSpec]
     formats: tuple[str, ...] = ("html",)
     source: str = ""
+    profile: str = ""
 
 
 def _check_units(value, where: str):
@@ -73,7 +77,7 @@ def load_runset(path) -> RunSet:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise RunSetError(f"{path}: cannot read run set: {exc}") from exc
-    unknown = set(doc) - {"name", "years", "reports", "formats", "description"}
+    unknown = set(doc) - {"name", "years", "reports", "formats", "description", "profile"}
     if unknown:
         raise RunSetError(f"{path}: unknown keys {sorted(unknown)}")
     years = doc.get("years")
@@ -93,7 +97,12 @@ def load_runset(path) -> RunSet:
         reports.append(ReportSpec(r["notebook"], _check_units(r.get("units"), where), dict(r.get("params") or {})))
     if not reports:
         raise RunSetError(f"{path}: 'reports' is empty")
-    return RunSet(doc.get("name", path.stem), years, reports, formats, str(path))
+    profile = doc.get("profile") or ""
+    if profile and not isinstance(profile, str):
+        raise RunSetError(f"{path}: 'profile' must be a profile name or a .yaml file")
+    if profile.endswith((".yaml", ".yml")) and not Path(profile).is_absolute():
+        profile = str((path.parent / profile).resolve())
+    return RunSet(doc.get("name", path.stem), years, reports, formats, str(path), profile)
 
 
 def expand(runset: RunSet, *, available: set[tuple[str, int]], unit_files: str = "") -> list[tuple[Path, dict]]:
@@ -103,6 +112,8 @@ def expand(runset: RunSet, *, available: set[tuple[str, int]], unit_files: str =
     for spec in runset.reports:
         nb = resolve_notebook(spec.notebook)
         params = dict(spec.params)
+        if runset.profile and not params.get("profile"):
+            params["profile"] = runset.profile
         if unit_files:
             params["units"] = os.pathsep.join(p for p in (params.get("units") or "", unit_files) if p)
         reg = registry(params)
