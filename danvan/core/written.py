@@ -914,7 +914,7 @@ def _dtext(d: Decimal) -> str:
     return format(d, "f")
 
 
-def to_storage(wv: WrittenValue) -> tuple[str, str | None]:
+def to_storage(wv: WrittenValue, declared: int | None = None) -> tuple[str, str | None]:
     """``(value, written)``: the store's two columns.
 
     ``value`` is the canonical decimal text the store keeps today (``4500000000``, ``95.2``);
@@ -924,7 +924,9 @@ def to_storage(wv: WrittenValue) -> tuple[str, str | None]:
     range ends, ``den`` ratio denominator (the numerator is ``value``), ``dp`` decimals written when
     they differ from the value's own, ``sc`` scale words, ``pad``, ``zw`` zero word, ``cw`` change word,
     ``u`` the unit alias written ("thôn" for an indicator counted in "tổ").
-    E.g. "hơn 4,5 tỷ đồng" -> ``("4500000000", '{"dp":1,"q":"hon","sc":["tỷ"]}')``.
+    E.g. "hơn 4,5 tỷ đồng" -> ``("4500000000", '{"dp":1,"q":"hon","sc":["tỷ"]}')``. ``declared``: the
+    decimals the catalogue prints the indicator with; a figure written with others keeps its own
+    ("2,1%" of a rate printed with two decimals: ``{"dp":1}``, printed back "2,1%").
     """
     doc: dict = {}
     if wv.qualifier:
@@ -948,6 +950,8 @@ def to_storage(wv: WrittenValue) -> tuple[str, str | None]:
         doc["cw"] = True
     if wv.unit_written:
         doc["u"] = wv.unit_written
+    if not doc and declared is not None and wv.decimals != declared:
+        doc["dp"] = wv.decimals  # a plain figure the catalogue would print with other decimals
     written = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) if doc else None
     return _dtext(wv.value), written
 

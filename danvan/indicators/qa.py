@@ -84,11 +84,14 @@ def _n(ind, x: Decimal) -> str:
     return f"{fmt_number(x, ind.decimals)} {ind.unit}"
 
 
-def _decimals_of(ind, value: Decimal) -> int:
-    if ind.decimals is not None:
-        return ind.decimals
+def _decimals_of(ind, value: Decimal, written=None) -> int:
+    """The precision a stated rate was written with: its own decimals ("2,1%" is 2,1 ± 0,05 even when
+    the catalogue prints rates with two), at most the catalogue's."""
+    if written is not None:
+        return written.decimals
     exp = value.normalize().as_tuple().exponent
-    return max(0, -exp) if isinstance(exp, int) else 0
+    own = max(0, -exp) if isinstance(exp, int) else 0
+    return own if ind.decimals is None else min(own, ind.decimals)
 
 
 def _bounds(figs: Figures, code: str) -> Bounds:
@@ -201,7 +204,7 @@ def _check_percent(figs: Figures, ind, out: list[Finding], ranges: dict) -> None
     n_ind, d_ind = cat[ind.numerator], cat[ind.denominator]
     if num is None or den is None or den == 0:
         return
-    dec = _decimals_of(ind, stated)
+    dec = _decimals_of(ind, stated, figs.written_value(ind.code))
     computed = num * 100 / den
     rule = (f"Tỷ lệ nêu phải bằng {n_ind.label} / {d_ind.label} × 100, làm tròn đến {dec} chữ số thập phân.")
     if round_half_up(computed, dec) == round_half_up(stated, dec):
@@ -278,6 +281,10 @@ def _check_shared_base(figs: Figures, ranges: dict, out: list[Finding]) -> None:
         labels = "; ".join(cat[c].label for c in explained)
         msg = (f"Các tỷ lệ {labels} đều khớp với một mẫu số chung {rng} (báo cáo nêu {fmt_number(t)} {unit}): "
                "có thể các tỷ lệ đã được tính trên một số tổng khác (ví dụ số liệu kỳ trước).")
+        both = [c for c in explained if ranges[c][2]]
+        if both:
+            msg += (" (" + "; ".join(cat[c].label for c in both) + f" khớp cả với {fmt_number(t)} {unit}; "
+                    "các tỷ lệ còn lại thì không.)")
         neither = [c for c in codes if c not in explained and not ranges[c][2]]
         if neither:
             msg += (" Tỷ lệ không khớp cả mẫu số chung này lẫn số liệu báo cáo nêu: "
@@ -360,7 +367,7 @@ def _check_bases(figs: Figures, ind, out: list[Finding], ranges: dict) -> None:
 
 def _implied_base(figs: Figures, ind, num, total, out: list[Finding], ranges: dict) -> None:
     """A stated rate of a count with no declared denominator, against the unit's own total."""
-    dec = _decimals_of(ind, figs.values[ind.code])
+    dec = _decimals_of(ind, figs.values[ind.code], figs.written_value(ind.code))
     half = Decimal(1).scaleb(-dec) / 2
     rate, n = _bounds(figs, ind.code).widen(half), _bounds(figs, num.code)
     t = figs.values[total.code]

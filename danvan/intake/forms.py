@@ -49,6 +49,7 @@ from ..reference.profiles import catalogue_for, installed_profiles
 from ..reference.units import UnitRegistry, load_registry
 from ..store import Store, canonical
 from .validate import (
+    FAST_INT,
     Finding,
     FigureRow,
     Place,
@@ -61,7 +62,6 @@ from .validate import (
     resolve_unit,
 )
 
-_FAST_INT = re.compile(r"-?\d{1,18}\Z")
 
 __all__ = [
     "SHEET_DATA",
@@ -1141,7 +1141,7 @@ def read_csv_bytes(data: bytes, pf: ParsedFile, cats, reg: UnitRegistry) -> Pars
     width = len(header)
     uy_cache: dict[tuple, tuple] = {}
     year_cache: dict[str, tuple] = {}
-    fast_int = _FAST_INT.match
+    fast_int = FAST_INT.match
     findings = pf.findings
     rows_out = pf.rows
     try:

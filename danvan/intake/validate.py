@@ -276,8 +276,10 @@ def percent_cap(ind: Indicator) -> Decimal | None:
     return None if not ind.share or any(w in text for w in _AGAINST_TARGET) else Decimal(100)
 
 
-_FAST_INT = re.compile(r"-?\d{1,18}\Z")
-_FAST_DEC = re.compile(r"-?\d{1,15}\.(\d{1,2}|\d{4,})\Z")  # machine decimal (never dot + 3 digits)
+# canonical machine numbers (the common case, read without the parser of written values): no leading
+# zero ("04" is a zero-padded count, printed back "04"), never a dot + 3 digits (thousands in Vietnamese)
+FAST_INT = re.compile(r"-?(0|[1-9]\d{0,17})\Z")
+_FAST_DEC = re.compile(r"-?(0|[1-9]\d{0,14})\.(\d{1,2}|\d{4,})\Z")
 _EXPECT = {
     "count": "một số nguyên không âm, ví dụ 1.109",
     "amount": "một số tiền bằng đồng (số nguyên), ví dụ 7.967.592.178 hoặc 4,5 tỷ",
@@ -336,7 +338,7 @@ def read_value(raw, ind: Indicator, place: Place, *, number_format: str = "",
             s = raw.strip()
             if not s:
                 return None, None, []
-            if not qualifier and (_FAST_INT.match(s) or _FAST_DEC.match(s)):  # canonical machine numbers
+            if not qualifier and (FAST_INT.match(s) or _FAST_DEC.match(s)):
                 wv = None
                 value = Decimal(s)
             else:
@@ -377,7 +379,8 @@ def read_value(raw, ind: Indicator, place: Place, *, number_format: str = "",
     out: list[Finding] = []
     written = None
     if wv is not None:
-        value, written = wv.value, to_storage(wv)[1]
+        declared = ind.decimals if ind.written_kind in ("percent", "measure") else None
+        value, written = wv.value, to_storage(wv, declared)[1]
     if foreign:
         out.append(place.finding(
             "unit_mismatch", f"đơn vị ghi kèm «{foreign}» khác đơn vị tính của chỉ tiêu; đã lấy số {fmt_number(value)}",
