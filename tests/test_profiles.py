@@ -231,7 +231,7 @@ def test_a_user_profile_hides_a_base_section_and_a_chart_relaxes_and_brings_temp
     ("colour: red\n", r"unknown keys \['colour'\]"),
     ("sections:\n  - {code: II.x, title: t, includes: [II.nope]}\n", r"includes unknown section 'II.nope'"),
     ("charts:\n  - {name: poverty, title: t, categories: [a], series: [{codes: [POOR_HOUSEHOLDS]}]}\n",
-     r"chart 'poverty' is already defined"),
+     r"chart 'poverty' already defined"),
     ("extends: mine\n", r"extends itself"),
     ("extends: nowhere\n", r"profile 'nowhere' not found"),
     ("notes:\n  REV_TOTAL: margin\n", r"notes.REV_TOTAL: 'margin'"),
@@ -246,3 +246,24 @@ def test_a_catalogue_layer_may_not_extend(tmp_path):
     mine = _write(tmp_path, 'profile: mine\nversion: "1"\nextends: base\n')
     with pytest.raises(CatalogueError, match="give it as --profile"):
         load_catalogue(mine)
+
+
+def test_a_unit_years_own_facts_reach_the_base_templates():
+    """Legal bases are text data: the province profile's `facts`, deep-merged with the unit-year's
+    (report.yaml `facts:`); a base template names none of its own."""
+    cat = load_catalogue(profile="base")
+    unit = load_registry().get("26620", 2024)
+    figs = Figures(unit, 2024, cat, {"ADMIN_PROCEDURES": Decimal(410)},
+                   meta={"facts": {"legal_bases": {"cchc": ["Kế hoạch số 12/KH-UBND ngày 10/01/2024 của UBND thị trấn"]}}})
+    assert render_section(figs, "II.cchc")[0].startswith(
+        "Triển khai thực hiện Kế hoạch số 12/KH-UBND ngày 10/01/2024 của UBND thị trấn. Niêm yết, công khai 410 thủ tục")
+    assert not render_section(Figures(unit, 2024, cat, {"ADMIN_PROCEDURES": Decimal(410)}),
+                              "II.cchc")[0].startswith("Triển khai")
+
+
+def test_an_unknown_profile_stops_a_render_before_any_kernel(tmp_path, store):
+    from danvan.run.render import plan
+
+    with pytest.raises(CatalogueError, match="profile 'nowhere' not found; installed profiles: an-giang, base"):
+        plan(REPO / "notebooks" / "ward_report.ipynb",
+             {"unit_code": "19780", "year": 2023, "db": str(store.path), "profile": "nowhere"}, tmp_path / "out")

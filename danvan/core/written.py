@@ -555,6 +555,20 @@ def read_written(text, *, kind: str, unit: str, decimals: int | None = None, sig
     return wv, (soft[0] if soft else None)
 
 
+def _sign(s: str, raw: str, change: bool, signed: bool) -> tuple[bool, str]:
+    """``(negative, rest)`` of a text that may start with a sign; a sign with a change word, or a minus
+    for an indicator that cannot be negative, is refused."""
+    if not s.startswith(("-", "+")):
+        return False, s
+    if change:
+        raise _err("sign_and_word", raw, "a sign and a change word", "ghi «tăng 3» hoặc «+3», không ghi cả hai")
+    negative = s[0] == "-"
+    if negative and not signed:
+        raise _err("negative_value", raw, "negative value for an indicator that cannot be negative",
+                   "số liệu không được âm")
+    return negative, s[1:].lstrip()
+
+
 def _parse(text, kind: str, unit: str, decimals: int | None, signed: bool, unit_aliases, soft) -> WrittenValue:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS} (a derived indicator is computed, not entered)")
@@ -602,22 +616,10 @@ def _parse(text, kind: str, unit: str, decimals: int | None, signed: bool, unit_
     for w in _NOISE_PREFIX:
         if s.startswith(w + " "):
             s = s[len(w) + 1:]
-    negative = False
-    if s.startswith("-") or s.startswith("+"):
-        if change:
-            raise _err("sign_and_word", raw, "a sign and a change word", "ghi «tăng 3» hoặc «+3», không ghi cả hai")
-        negative, s = s[0] == "-", s[1:].lstrip()
-        if negative and not signed:
-            raise _err("negative_value", raw, "negative value for an indicator that cannot be negative",
-                       "số liệu không được âm")
+    negative, s = _sign(s, raw, change, signed)
     s, qual = _strip_qualifier(s, raw)
-    if qual and not negative and s[:1] in "+-":  # "chưa đến -1": the sign after the qualifier
-        if change:
-            raise _err("sign_and_word", raw, "a sign and a change word", "ghi «tăng 3» hoặc «+3», không ghi cả hai")
-        negative, s = s[0] == "-", s[1:].lstrip()
-        if negative and not signed:
-            raise _err("negative_value", raw, "negative value for an indicator that cannot be negative",
-                       "số liệu không được âm")
+    if qual and not negative:  # "chưa đến -1": the sign after the qualifier
+        negative, s = _sign(s, raw, change, signed)
     if s.count("/") > 1:
         raise _err("date_like", raw, "more than one '/': a date, not a figure",
                    "giá trị có nhiều dấu «/» (giống ngày tháng); ghi một con số, hoặc tử số/mẫu số như 456/457")

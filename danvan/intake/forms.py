@@ -261,6 +261,16 @@ HELP_LINES = [
 ]
 
 
+def _form_of(unit_code: str, year, catalogue: Catalogue | None, registry: UnitRegistry | None, db):
+    """``(unit, year, catalogue, last year's values)`` of a form: the unit-year's own report profile
+    unless a catalogue is given."""
+    reg = registry or load_registry()
+    year = int(year)
+    unit = reg.get(unit_code, year)
+    cat = catalogue or catalogue_for(unit, year, registry=reg)
+    return unit, year, cat, _last_year_values(unit_code, year, db, cat)
+
+
 def unit_text(ind: Indicator, most: int = 3) -> str:
     """The unit column of a form: the unit and the other names it may be written with
     ("tổ (hoặc thôn, tổ dân phố, ấp …)")."""
@@ -286,11 +296,7 @@ def write_xlsx_form(
     from openpyxl.workbook.defined_name import DefinedName
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    reg = registry or load_registry()
-    unit = reg.get(unit_code, int(year))
-    year = int(year)
-    cat = catalogue or catalogue_for(unit, year, registry=reg)
-    last = _last_year_values(unit_code, year, db, cat)
+    unit, year, cat, last = _form_of(unit_code, year, catalogue, registry, db)
     last_texts = _last_year_texts(unit_code, year, db)
 
     wb = Workbook()
@@ -476,10 +482,7 @@ def write_csv_form(
     db=None,
 ) -> Path:
     """Write the CSV form (UTF-8 with BOM, one row per data indicator, ``value`` empty)."""
-    reg = registry or load_registry()
-    unit = reg.get(unit_code, int(year))
-    cat = catalogue or catalogue_for(unit, int(year), registry=reg)
-    last = _last_year_values(unit_code, int(year), db, cat)
+    _unit, year, cat, last = _form_of(unit_code, year, catalogue, registry, db)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", encoding="utf-8-sig", newline="") as fh:

@@ -71,14 +71,14 @@ class _Current:
         self.con = None
         if store is not None and store.exists():
             self.con = store.connect(readonly=True)
+            self.written = later_columns(self.con)[1]
 
     def get(self, unit: str, year: int) -> tuple[dict[str, Decimal], dict[str, str]]:
         """``(values, written)`` of a unit-year (how values were written, for those not plain)."""
         if self.con is None:
             return {}, {}
-        _note, written = later_columns(self.con)
         rows = self.con.execute(
-            f"SELECT c.indicator, c.value, {written} FROM current_figures c"
+            f"SELECT c.indicator, c.value, {self.written} FROM current_figures c"
             " WHERE c.unit_code=? AND c.year=? AND c.value IS NOT NULL",
             (unit, int(year)),
         ).fetchall()

@@ -470,17 +470,24 @@ class _Merge:
                 raise CatalogueError(f"{path}: '{k}' must be a mapping")
             setattr(self.cat, k, _deep_merge(getattr(self.cat, k), value))
 
+    @staticmethod
+    def _entry(where: str, raw, needs: tuple, allowed: set, key: str, pool: dict, what: str, fix: str) -> str:
+        """Check one new entry (a section or a chart): its keys, and that its ``key`` is not inherited."""
+        if not isinstance(raw, dict) or not set(needs) <= set(raw):
+            raise CatalogueError(f"{where}: each {what} needs " + " and ".join(f"'{k}'" for k in needs))
+        unknown = set(raw) - allowed
+        if unknown:
+            raise CatalogueError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+        name = str(raw[key])
+        if name in pool:
+            raise CatalogueError(f"{where}: {what} {name!r} already defined in {pool[name]['source']}; "
+                                 + fix.format(name=name))
+        return name
+
     def _section(self, path: str, i: int, raw, prev: str | None) -> str:
         where = f"{path}: sections[{i}]"
-        if not isinstance(raw, dict) or "code" not in raw or "title" not in raw:
-            raise CatalogueError(f"{where}: each section needs 'code' and 'title'")
-        unknown = set(raw) - _SEC_KEYS
-        if unknown:
-            raise CatalogueError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(_SEC_KEYS)}")
-        code = str(raw["code"])
-        if code in self.sections:
-            raise CatalogueError(f"{where}: section {code!r} already defined in {self.sections[code]['source']}; "
-                                 f"change it with 'override: {{{code}: …}}'")
+        code = self._entry(where, raw, ("code", "title"), _SEC_KEYS, "code", self.sections, "section",
+                           "change it with 'override: {{{name}: …}}'")
         after = raw.get("after", prev)
         if after is not None and str(after) not in self.sections:
             raise CatalogueError(f"{where}: 'after: {after}' names no known section")
@@ -594,15 +601,8 @@ class _Merge:
 
     def _chart(self, path: str, i: int, raw) -> None:
         where = f"{path}: charts[{i}]"
-        if not isinstance(raw, dict) or not {"name", "title", "categories", "series"} <= set(raw):
-            raise CatalogueError(f"{where}: a chart needs name, title, categories and series")
-        unknown = set(raw) - _CHART_KEYS
-        if unknown:
-            raise CatalogueError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(_CHART_KEYS)}")
-        name = str(raw["name"])
-        if name in self.charts:
-            raise CatalogueError(f"{where}: chart {name!r} is already defined in {self.charts[name]['source']}; "
-                                 "hide it and add one with another name")
+        name = self._entry(where, raw, ("name", "title", "categories", "series"), _CHART_KEYS, "name", self.charts,
+                           "chart", "hide it and add one with another name")
         series = []
         for s in raw["series"] or []:
             if not isinstance(s, dict) or "codes" not in s:
