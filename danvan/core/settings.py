@@ -24,6 +24,8 @@ __all__ = [
     "project_root",
     "fonts_dir",
     "path_list",
+    "profile_files",
+    "catalogue_files",
     "environment",
 ]
 
@@ -124,6 +126,16 @@ def current() -> Settings:
         test_pause_seconds=_float("DANVAN_TEST_PAUSE_IN_TRANSACTION", None),
         test_pause_marker=env.get("DANVAN_TEST_PAUSE_MARKER") or None,
     )
+
+
+def profile_files() -> tuple[str, ...]:
+    """``$DANVAN_PROFILES`` alone (asked for once per catalogue look-up: cheaper than :func:`current`)."""
+    return path_list(os.environ.get("DANVAN_PROFILES"))
+
+
+def catalogue_files() -> tuple[str, ...]:
+    """``$DANVAN_CATALOGUE`` alone."""
+    return path_list(os.environ.get("DANVAN_CATALOGUE"))
 
 
 def environment() -> dict[str, str]:

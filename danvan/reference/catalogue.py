@@ -36,7 +36,7 @@ from ..core.vnformat import nfc
 
 __all__ = ["Catalogue", "Indicator", "Section", "Chart", "KINDS", "load_catalogue", "catalogue_paths",
            "profiles_dir", "user_catalogue_paths", "profile_files", "find_profile", "profile_header",
-           "reference_profile"]
+           "reference_profile", "profile_chain", "deep_merge"]
 
 KINDS = ("count", "amount", "percent", "measure", "derived")
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -318,20 +318,26 @@ def _header(path: str, mtime: float) -> dict:
 
 def profile_header(path) -> dict:
     """``profile``, ``version``, ``title``, ``extends``, ``applies_to`` … of a profile file (cached)."""
-    path = str(Path(path).resolve())
-    if not os.path.exists(path):
-        raise CatalogueError(f"profile file not found: {path}")
-    return _header(path, os.path.getmtime(path))
+    path = os.path.abspath(path)
+    try:
+        return _header(path, os.path.getmtime(path))
+    except FileNotFoundError:
+        raise CatalogueError(f"profile file not found: {path}") from None
 
 
 def profile_files(extra=()) -> list[str]:
     """Installed profile files: the shipped ones, ``$DANVAN_PROFILES`` and ``extra``."""
-    shipped = sorted(str(p) for p in profiles_dir().glob("*.yaml"))
-    user = [str(Path(p).resolve()) for p in [*settings.current().profiles, *extra]]
+    shipped = _shipped_files()
+    user = [os.path.abspath(p) for p in [*settings.profile_files(), *extra]]
     missing = [p for p in user if not os.path.exists(p)]
     if missing:
         raise CatalogueError(f"profile file not found: {', '.join(missing)}")
     return list(dict.fromkeys([*user, *shipped]))
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_files() -> list[str]:
+    return sorted(str(p) for p in profiles_dir().glob("*.yaml"))
 
 
 def _is_path(ref: str) -> bool:
@@ -367,7 +373,7 @@ def reference_profile() -> str:
     return "base"  # pragma: no cover - a shipped profile is marked
 
 
-def _chain(ref: str, extra=()) -> list[str]:
+def profile_chain(ref: str, extra=()) -> list[str]:
     """The files of profile ``ref``, parent first: ``hue`` -> [base.yaml, hue.yaml]."""
     out: list[str] = []
 
@@ -391,7 +397,7 @@ def _base_path() -> str:
 
 
 def user_catalogue_paths(extra=()) -> tuple[str, ...]:
-    return tuple(str(Path(p).resolve()) for p in [*settings.current().catalogues, *extra])
+    return tuple(str(Path(p).resolve()) for p in [*settings.catalogue_files(), *extra])
 
 
 def catalogue_paths(value) -> tuple[str, ...]:
@@ -410,10 +416,11 @@ def _match(code: str, patterns) -> bool:
     return any(fnmatch.fnmatchcase(code, str(p)) for p in patterns or ())
 
 
-def _deep_merge(a: dict, b: dict) -> dict:
+def deep_merge(a: dict, b: dict) -> dict:
+    """``a`` with ``b`` merged in, key by key (mappings recursively; anything else replaced)."""
     out = dict(a)
     for k, v in (b or {}).items():
-        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
     return out
 
 
@@ -468,7 +475,7 @@ class _Merge:
             value = doc.get(k) or {}
             if not isinstance(value, dict):
                 raise CatalogueError(f"{path}: '{k}' must be a mapping")
-            setattr(self.cat, k, _deep_merge(getattr(self.cat, k), value))
+            setattr(self.cat, k, deep_merge(getattr(self.cat, k), value))
 
     @staticmethod
     def _entry(where: str, raw, needs: tuple, allowed: set, key: str, pool: dict, what: str, fix: str) -> str:
@@ -679,7 +686,7 @@ def load_catalogue(*extra: str | os.PathLike, profile: str | None = None, level:
     """The merged catalogue of ``profile`` (a name or a ``.yaml`` file; default: the reference report's
     profile) for a unit of ``level``, plus the ``$DANVAN_CATALOGUE`` files and ``extra`` as layers,
     checked for integrity. ``profiles``: more profile files to know by name (``$DANVAN_PROFILES`` too)."""
-    chain = _chain(profile or reference_profile(), profiles)
+    chain = profile_chain(profile or reference_profile(), profiles)
     layers = user_catalogue_paths(tuple(str(e) for e in extra))
     missing = [p for p in layers if not os.path.exists(p)]
     if missing:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.errors import CatalogueError, UnknownUnitError
-from .catalogue import Catalogue, find_profile, load_catalogue, profile_files, profile_header
+from .catalogue import Catalogue, load_catalogue, profile_chain, profile_files, profile_header
 from .units import Unit, UnitRegistry, load_registry
 
 __all__ = ["Assignment", "province_of", "profile_for", "catalogue_for", "installed_profiles", "reporting_unit"]
@@ -95,16 +95,7 @@ def _score(claim: dict, unit: Unit, year: int, province: Unit | None, lineage: s
 
 
 def _ancestors(path: str, extra) -> set[str]:
-    out, todo = set(), [path]
-    while todo:
-        head = profile_header(todo.pop())
-        parent = head.get("extends") or ("base" if head.get("profile") != "base" else None)
-        if parent:
-            p = find_profile(str(parent), relative_to=head["path"], extra=extra)
-            if p not in out:
-                out.add(p)
-                todo.append(p)
-    return out
+    return set(profile_chain(path, extra)[:-1])
 
 
 def profile_for(unit: Unit, year: int, registry: UnitRegistry | None = None, *, profile: str | None = None,

@@ -26,8 +26,9 @@ from markupsafe import Markup, escape
 
 from ..core import settings
 from ..indicators.figures import Figures
+from ..reference.catalogue import deep_merge
 
-__all__ = ["render_section", "template_dirs", "has_template", "templates_digest"]
+__all__ = ["render_section", "template_dirs", "templates_digest"]
 
 _PARA_SPLIT = re.compile(r"\n\s*\n")
 
@@ -54,10 +55,6 @@ def _name(section: str) -> str:
     return f"{section}.md.j2"
 
 
-def has_template(section: str, extra=()) -> bool:
-    return any((Path(d) / _name(section)).exists() for d in template_dirs(extra))
-
-
 def templates_digest(extra=()) -> str:
     """sha256 over the template files in use (a report depends on them)."""
     h = hashlib.sha256()
@@ -80,13 +77,6 @@ def _generic(figs: Figures, section: str, html: bool) -> str:
     return "\n\n".join(lines)
 
 
-def _merge(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for k, v in (b or {}).items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 def render_section(figs: Figures, section: str, *, html: bool = False, extra_dirs=()) -> list[str]:
     """The section's paragraphs, formatted from ``figs`` (HTML-escaped Markup when ``html``)."""
     # $DANVAN_TEMPLATES first, then the templates the profile chain and the catalogue layers bring
@@ -100,7 +90,7 @@ def render_section(figs: Figures, section: str, *, html: bool = False, extra_dir
             year=figs.year,
             prev_year=figs.year - 1,
             meta=meta,
-            facts=_merge(figs.catalogue.facts, meta.get("facts") or {}),
+            facts=deep_merge(figs.catalogue.facts, meta.get("facts") or {}),
             words=figs.catalogue.words,
         )
     else:
