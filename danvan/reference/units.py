@@ -11,16 +11,28 @@ import csv
 import datetime as _dt
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import settings
 from ..core.errors import UnitCodeError, UnknownUnitError
+from ..core.files import KIND_VI, file_kind
 from ..core.vnformat import nfc
 
-__all__ = ["Unit", "UnitRegistry", "check_code_format", "load_registry", "default_registry_path"]
+__all__ = ["Unit", "UnitRegistry", "check_code_format", "ascii_lookalike", "load_registry", "default_registry_path"]
 
-_CODE_RE = re.compile(r"^\d{2}$|^\d{3}$|^\d{5}$")
+# ASCII digits only: "\d" would accept "１９７８０" (full-width) and "١٩٧٨٠" (Arabic-Indic), codes that
+# look like 19780 and are not it
+_CODE_RE = re.compile(r"^[0-9]{2}$|^[0-9]{3}$|^[0-9]{5}$")
+
+
+def ascii_lookalike(code: str) -> str | None:
+    """The ASCII code a code of other Unicode digits looks like ("１９７８０" -> "19780"), if any."""
+    try:
+        return "".join(str(unicodedata.digit(ch)) for ch in code.strip())
+    except (TypeError, ValueError):
+        return None
 _TYPES = ("Thành phố", "Thị trấn", "Phường", "Xã", "Tỉnh", "Quận", "Huyện", "Thị xã", "Đặc khu")
 
 
@@ -35,6 +47,11 @@ def check_code_format(code) -> str:
             "with papermill pass it with -r (raw string), e.g. `-r unit_code 00004`"
         )
     if not _CODE_RE.fullmatch(code):
+        if not code.isascii() and any(ch.isdigit() for ch in code):
+            guess = ascii_lookalike(code)
+            raise UnitCodeError(
+                f"mã đơn vị {code!r} có chữ số không phải 0-9 (ASCII)" + (f"; có phải là {guess!r}?" if guess else "")
+                + " Mã đơn vị chỉ gồm các chữ số 0-9, ví dụ '19780'.")
         raise UnitCodeError(f"unit code {code!r} is not a 5-digit string such as '19780' (communes) ")
     return code
 
@@ -94,12 +111,24 @@ class UnitRegistry:
     def from_csv(cls, *paths) -> "UnitRegistry":
         units: list[Unit] = []
         for p in paths:
+            kind = file_kind(p)
+            if kind != "file":
+                raise UnitCodeError(f"{p}: không phải tệp danh mục đơn vị (CSV): đường dẫn là {KIND_VI[kind]}")
             with open(p, encoding="utf-8-sig", newline="") as fh:
-                for row in csv.DictReader(fh):
+                try:
+                    rows = list(csv.DictReader(fh))
+                except UnicodeDecodeError as exc:
+                    raise UnitCodeError(f"{p}: tệp danh mục đơn vị không phải văn bản UTF-8 (byte {exc.start}); "
+                                        "hãy lưu lại dạng CSV UTF-8") from None
+                for line, row in enumerate(rows, start=2):
                     row = {k: nfc((v or "").strip()) for k, v in row.items()}
+                    try:
+                        code = check_code_format(row["code"])
+                    except UnitCodeError as exc:
+                        raise UnitCodeError(f"{p}, dòng {line}: {exc}") from None
                     units.append(
                         Unit(
-                            code=check_code_format(row["code"]),
+                            code=code,
                             name=row["name"],
                             type=row["type"],
                             parent_code=row.get("parent_code", ""),

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..core import settings
 from ..core.errors import StoreMissingError
+from ..reference.catalogue import json_default
 
 __all__ = ["Store", "Revision", "TextRevision", "ImportResult", "FigureValue", "canonical", "META_SECTION"]
 
@@ -450,5 +451,5 @@ class Store:
         }
         con.execute(
             "INSERT OR IGNORE INTO catalogues(digest, version, body) VALUES (?,?,?)",
-            (cat.digest, cat.version, json.dumps(body, ensure_ascii=False, sort_keys=True, default=list)),
+            (cat.digest, cat.version, json.dumps(body, ensure_ascii=False, sort_keys=True, default=json_default)),
         )
