@@ -11,7 +11,8 @@
 
 ``units`` is a list of code strings, ``all`` (every unit-year with data in the store) or
 ``{parent: CODE}``. Each entry × year × unit becomes one report with parameters
-``{unit_code, year} ∪ params``.
+``{unit_code, year} ∪ params``; a report listed twice is rendered once (:func:`dedupe`). A parent
+that names no unit, or has no commune in a year of the run set, is an error, not an empty batch.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from pathlib import Path
 
 import yaml
 
-from ..core.errors import RunSetError
+from ..core.errors import RunSetError, UnitCodeError
+from ..core.files import KIND_VI, file_kind
 from ..export.formats import FORMATS
-from ..reference.units import load_registry
+from ..reference.units import check_code_format, load_registry
 from .notebooks import resolve_notebook
 
-__all__ = ["ReportSpec", "RunSet", "load_runset", "expand", "parse_units"]
+__all__ = ["ReportSpec", "RunSet", "load_runset", "expand", "dedupe", "parse_units"]
 
 
 @dataclass
@@ -65,10 +67,18 @@ def _check_units(value, where: str):
 def load_runset(path) -> RunSet:
     """Read and check a run-set YAML file."""
     path = Path(path)
+    kind = file_kind(path)
+    if kind != "file":
+        raise RunSetError(f"{path}: không phải tệp bộ chạy (YAML): đường dẫn là {KIND_VI[kind]}")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yaml.safe_load(path.read_bytes().decode("utf-8-sig")) or {}
+    except UnicodeDecodeError as exc:
+        raise RunSetError(f"{path}: tệp bộ chạy không phải văn bản UTF-8 (byte {exc.start}); hãy lưu lại tệp "
+                          "dạng UTF-8 (Notepad: Save As › Encoding: UTF-8)") from None
     except (OSError, yaml.YAMLError) as exc:
         raise RunSetError(f"{path}: cannot read run set: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise RunSetError(f"{path}: a run set is a mapping with 'years' and 'reports' (see params/)")
     unknown = set(doc) - {"name", "years", "reports", "formats", "description"}
     if unknown:
         raise RunSetError(f"{path}: unknown keys {sorted(unknown)}")
@@ -98,18 +108,52 @@ def expand(runset: RunSet, *, available: set[tuple[str, int]]) -> list[tuple[Pat
     jobs = []
     for spec in runset.reports:
         nb = resolve_notebook(spec.notebook)
+        parent = spec.units.get("parent") if isinstance(spec.units, dict) else None
+        if parent is not None:
+            _check_parent(parent)
+        found = 0
         for year in runset.years:
             if spec.units is None:
                 jobs.append((nb, {"year": year, **spec.params}))
                 continue
             if spec.units == "all":
                 codes = sorted(u for u, y in available if y == year)
-            elif isinstance(spec.units, dict):
-                codes = [u.code for u in reg.children(spec.units["parent"], year, level="commune")]
+            elif parent is not None:
+                codes = [u.code for u in reg.children(parent, year, level="commune")]
             else:
                 codes = list(spec.units)
+            found += len(codes)
             jobs.extend((nb, {"unit_code": c, "year": year, **spec.params}) for c in codes)
+        if parent is not None and not found:
+            years = ", ".join(map(str, runset.years))
+            why = "" if parent in reg else f" (mã «{parent}» không có trong danh mục đơn vị)"
+            raise RunSetError(f"units: {{parent: {parent!r}}}: không có đơn vị cấp xã nào dưới «{parent}» "
+                              f"năm {years}{why}")
     return jobs
+
+
+def _check_parent(parent) -> None:
+    try:
+        check_code_format(parent)
+    except UnitCodeError as exc:
+        raise RunSetError(f"units: {{parent: {parent!r}}}: {exc}") from None
+    if len(parent) == 5:
+        raise RunSetError(f"units: {{parent: {parent!r}}}: «{parent}» là mã cấp xã; «parent» là mã tỉnh "
+                          "(2 chữ số) hoặc huyện/thành phố (3 chữ số), ví dụ \"474\"")
+
+
+def dedupe(jobs: list[tuple[Path, dict]]) -> tuple[list[tuple[Path, dict]], list[str]]:
+    """The jobs without repeats (the first kept), and a description of each repeat dropped: a report
+    listed twice would be rendered twice, at the same time, into the same folder."""
+    seen, out, dropped = set(), [], []
+    for nb, params in jobs:
+        key = (str(nb), tuple(sorted((k, repr(v)) for k, v in params.items())))
+        if key in seen:
+            dropped.append(f"{Path(nb).name} {params.get('year', '')}/{params.get('unit_code') or params.get('parent_code') or ''}")
+            continue
+        seen.add(key)
+        out.append((nb, params))
+    return out, dropped
 
 
 
