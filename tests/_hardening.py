@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from _util import integrity, reference_values, write_csv  # noqa: F401  (the hardening tests import them from here)
+from _util import corpus_module, integrity, reference_values, write_csv  # noqa: F401  (the hardening tests import them from here)
 
 def _repo() -> Path:
     """The danvan checkout: the parent of tests/ where these files belong, else where danvan runs from."""
@@ -89,10 +89,8 @@ def assert_clean(proc_or_text, *, rc: int | None = None) -> str:
 
 # ---- input files ----------------------------------------------------------------------------------
 def row_of(ws, code: str) -> int:
-    for row in ws.iter_rows(min_row=8):
-        if row[1].value == code:
-            return row[0].row
-    raise KeyError(code)
+    """The row of indicator ``code`` on the data sheet of a form."""
+    return corpus_module().row_of(ws, code)
 
 
 def edited_xlsx(path: Path, edit, base: Path = BASE_XLSX) -> Path:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import fcntl
+import functools
+import importlib.util
 import sqlite3
 import time
 from pathlib import Path
@@ -83,3 +85,12 @@ def demo_store(folder: Path, wards, years=(2022, 2023)) -> Path:
     bootstrap_default_store(Store(path))
     load_demo(Store(path), [(c, y) for c in wards for y in years])
     return path
+
+
+@functools.lru_cache(maxsize=1)
+def corpus_module():
+    """``tests/data/bad/make_corpus.py`` as a module (its encoders and form helpers)."""
+    spec = importlib.util.spec_from_file_location("make_corpus", REPO / "tests" / "data" / "bad" / "make_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

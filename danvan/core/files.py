@@ -17,10 +17,10 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .errors import DiskFull, MachineFault, NotWritable
+from .errors import DanvanError, DiskFull, MachineFault, NotWritable
 
-__all__ = ["atomic_write", "commit_file", "fsync_dir", "machine_fault", "file_kind", "KIND_VI", "sha256_file",
-           "sha256_text", "tree_digest"]
+__all__ = ["atomic_write", "commit_file", "fsync_dir", "machine_fault", "file_kind", "KIND_VI", "read_text",
+           "sha256_file", "sha256_text", "tree_digest"]
 
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _READ_ONLY = {errno.EROFS}
@@ -138,6 +138,23 @@ def file_kind(path: str | os.PathLike) -> str:
     if real.startswith(_PSEUDO_ROOTS) and not real.startswith(_NOT_PSEUDO):
         return "pseudo"
     return "file"
+
+
+def read_text(path: str | os.PathLike, what: str, error: type[DanvanError]) -> str:
+    """The text of a UTF-8 file a user named (a catalogue, a registry, a run set), or ``error``
+    naming the file: not a regular file (nothing of it is read or echoed), unreadable, not UTF-8."""
+    kind = file_kind(path)
+    if kind != "file":
+        raise error(f"{path}: không phải {what}: đường dẫn là {KIND_VI[kind]}")
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise error(f"{path}: không đọc được {what} ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: {what} không phải văn bản UTF-8 (byte {exc.start}); hãy lưu lại tệp dạng UTF-8 "
+                    "(Notepad: Save As › Encoding: UTF-8)") from None
 
 
 def sha256_file(path: str | os.PathLike) -> str:

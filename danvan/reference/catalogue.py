@@ -27,7 +27,7 @@ import yaml
 
 from ..core import settings
 from ..core.errors import CatalogueError
-from ..core.files import KIND_VI, file_kind
+from ..core.files import read_text
 from ..core.vnformat import nfc
 
 __all__ = ["Catalogue", "Indicator", "Section", "KINDS", "DEFAULT_LIMITS", "load_catalogue", "catalogue_paths",
@@ -142,16 +142,10 @@ class Catalogue:
     # ---- loading -------------------------------------------------------------------------
     def add_file(self, path: str | os.PathLike) -> None:
         path = str(path)
-        kind = file_kind(path)
-        if kind != "file":
-            raise CatalogueError(f"{path}: không phải tệp danh mục chỉ tiêu (YAML): đường dẫn là {KIND_VI[kind]}")
+        text = read_text(path, "tệp danh mục chỉ tiêu (YAML)", CatalogueError)
         try:
-            with open(path, "rb") as fh:
-                doc = yaml.safe_load(nfc(fh.read().decode("utf-8-sig"))) or {}
-        except UnicodeDecodeError as exc:
-            raise CatalogueError(f"{path}: tệp danh mục không phải văn bản UTF-8 (byte {exc.start}); hãy lưu lại "
-                                 "tệp YAML dạng UTF-8") from None
-        except (OSError, yaml.YAMLError) as exc:
+            doc = yaml.safe_load(nfc(text)) or {}
+        except yaml.YAMLError as exc:
             raise CatalogueError(f"{path}: cannot read catalogue file: {exc}") from exc
         if not isinstance(doc, dict):
             raise CatalogueError(f"{path}: expected a mapping with 'sections' and/or 'indicators'")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import functools
+import io
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from ..core import settings
 from ..core.errors import UnitCodeError, UnknownUnitError
-from ..core.files import KIND_VI, file_kind
+from ..core.files import read_text
 from ..core.vnformat import nfc
 
 __all__ = ["Unit", "UnitRegistry", "check_code_format", "ascii_lookalike", "load_registry", "default_registry_path"]
@@ -111,34 +112,27 @@ class UnitRegistry:
     def from_csv(cls, *paths) -> "UnitRegistry":
         units: list[Unit] = []
         for p in paths:
-            kind = file_kind(p)
-            if kind != "file":
-                raise UnitCodeError(f"{p}: không phải tệp danh mục đơn vị (CSV): đường dẫn là {KIND_VI[kind]}")
-            with open(p, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(io.StringIO(read_text(p, "tệp danh mục đơn vị (CSV)", UnitCodeError),
+                                                   newline="")))
+            for line, row in enumerate(rows, start=2):
+                row = {k: nfc((v or "").strip()) for k, v in row.items()}
                 try:
-                    rows = list(csv.DictReader(fh))
-                except UnicodeDecodeError as exc:
-                    raise UnitCodeError(f"{p}: tệp danh mục đơn vị không phải văn bản UTF-8 (byte {exc.start}); "
-                                        "hãy lưu lại dạng CSV UTF-8") from None
-                for line, row in enumerate(rows, start=2):
-                    row = {k: nfc((v or "").strip()) for k, v in row.items()}
-                    try:
-                        code = check_code_format(row["code"])
-                    except UnitCodeError as exc:
-                        raise UnitCodeError(f"{p}, dòng {line}: {exc}") from None
-                    units.append(
-                        Unit(
-                            code=code,
-                            name=row["name"],
-                            type=row["type"],
-                            parent_code=row.get("parent_code", ""),
-                            level=row.get("level", ""),
-                            valid_from=_date(row.get("valid_from", "")),
-                            valid_to=_date(row.get("valid_to", "")),
-                            successor_code=row.get("successor_code", ""),
-                            source=row.get("source", ""),
-                        )
+                    code = check_code_format(row["code"])
+                except UnitCodeError as exc:
+                    raise UnitCodeError(f"{p}, dòng {line}: {exc}") from None
+                units.append(
+                    Unit(
+                        code=code,
+                        name=row["name"],
+                        type=row["type"],
+                        parent_code=row.get("parent_code", ""),
+                        level=row.get("level", ""),
+                        valid_from=_date(row.get("valid_from", "")),
+                        valid_to=_date(row.get("valid_to", "")),
+                        successor_code=row.get("successor_code", ""),
+                        source=row.get("source", ""),
                     )
+                )
         return cls(units, [str(p) for p in paths])
 
     def __contains__(self, code) -> bool:

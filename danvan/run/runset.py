@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from ..core.errors import RunSetError, UnitCodeError
-from ..core.files import KIND_VI, file_kind
+from ..core.files import read_text
 from ..export.formats import FORMATS
 from ..reference.units import check_code_format, load_registry
 from .notebooks import resolve_notebook
@@ -67,15 +67,10 @@ def _check_units(value, where: str):
 def load_runset(path) -> RunSet:
     """Read and check a run-set YAML file."""
     path = Path(path)
-    kind = file_kind(path)
-    if kind != "file":
-        raise RunSetError(f"{path}: không phải tệp bộ chạy (YAML): đường dẫn là {KIND_VI[kind]}")
+    text = read_text(path, "tệp bộ chạy (YAML)", RunSetError)
     try:
-        doc = yaml.safe_load(path.read_bytes().decode("utf-8-sig")) or {}
-    except UnicodeDecodeError as exc:
-        raise RunSetError(f"{path}: tệp bộ chạy không phải văn bản UTF-8 (byte {exc.start}); hãy lưu lại tệp "
-                          "dạng UTF-8 (Notepad: Save As › Encoding: UTF-8)") from None
-    except (OSError, yaml.YAMLError) as exc:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
         raise RunSetError(f"{path}: cannot read run set: {exc}") from exc
     if not isinstance(doc, dict):
         raise RunSetError(f"{path}: a run set is a mapping with 'years' and 'reports' (see params/)")
