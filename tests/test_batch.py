@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,25 +24,6 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "ward_report.ipynb"
 WARDS = ["19750", "19753", "19780"]  # two illustrative wards and the real reference ward
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    from danvan.intake.demo import load_demo
-    from danvan.intake.unitdir import bootstrap_default_store
-    from danvan.store import Store
-
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    bootstrap_default_store(Store(path))
-    load_demo(Store(path), [(c, y) for c in WARDS for y in (2022, 2023)])
-    return path
-
-
-@pytest.fixture
-def db(demo_db, tmp_path) -> Path:
-    dst = tmp_path / "db.sqlite"
-    shutil.copy(demo_db, dst)
-    return dst
 
 
 def jobs(codes=WARDS, year=2023, notebook=NOTEBOOK):
