@@ -9,18 +9,12 @@ import re
 from pathlib import Path
 
 from .. import __version__
+from ..report.style import report_css
 from .notebook import is_dropped
 
-__all__ = ["export_html", "report_css", "warm_up", "TEMPLATE_PATH", "CSS_PATH"]
+__all__ = ["export_html", "report_css", "warm_up", "TEMPLATE_PATH"]
 
-_HERE = Path(__file__).resolve().parent
-TEMPLATE_PATH = _HERE / "templates" / "report.html.j2"
-CSS_PATH = _HERE / "static" / "report.css"
-
-
-@functools.lru_cache(maxsize=1)
-def report_css() -> str:
-    return CSS_PATH.read_text(encoding="utf-8")
+TEMPLATE_PATH = Path(__file__).resolve().parent / "templates" / "report.html.j2"
 
 
 @functools.lru_cache(maxsize=1)

@@ -17,10 +17,11 @@ from .. import __version__
 from ..core.errors import NoDataError
 from ..core.files import atomic_write
 from ..export.formats import export_formats
-from ..export.html import CSS_PATH, TEMPLATE_PATH
+from ..export.html import TEMPLATE_PATH
 from ..reference.catalogue import catalogue_paths, load_catalogue
 from ..reference.units import load_registry
 from ..report.narrative import templates_digest
+from ..report.style import STYLESHEETS
 from .kinds import Dependency, notebook_kinds
 from .notebooks import notebook_info
 from .params import defaults, validate_parameters
@@ -91,7 +92,7 @@ def static_digests() -> dict:
     """Digests of what every report depends on besides its own inputs (a batch computes them once)."""
     cat = load_catalogue()
     h = hashlib.sha256()
-    for p in (TEMPLATE_PATH, CSS_PATH):
+    for p in (TEMPLATE_PATH, *STYLESHEETS):
         h.update(p.read_bytes())
     return {
         "catalogue_version": cat.version,
