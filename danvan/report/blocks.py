@@ -133,10 +133,11 @@ def summary_header(title: str, subject: str) -> list[Block]:
     ]
 
 
-def wide_table(columns, rows, cls: str, foot=None) -> Markup:
-    """HTML of a table whose first column is a label and the others values (``foot``: a total row)."""
+def wide_table(columns, rows, cls: str, foot=None, *, label: str) -> Markup:
+    """HTML of a table whose first column is a label and the others values (``foot``: a total row),
+    in its own scrolling box named ``label`` (on a phone the table scrolls there, not the page)."""
     return fragment("wide_table", columns=columns, rows=rows, cls=cls, foot=foot, table_style=WIDE_TABLE_STYLE,
-                    cell_style=WIDE_CELL_STYLE)
+                    cell_style=WIDE_CELL_STYLE, label=label)
 
 
 def table_note(text: str) -> Markup:

@@ -19,7 +19,7 @@ __all__ = ["STATIC_DIR", "STYLESHEETS", "report_css"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: the report's stylesheets, in cascade order
-STYLESHEETS = (STATIC_DIR / "report.css",)
+STYLESHEETS = (STATIC_DIR / "report.css", STATIC_DIR / "report-screen.css")
 
 
 @functools.lru_cache(maxsize=1)

@@ -253,7 +253,10 @@ class WardReport:
         """The figures of a section as a table (label, value with unit)."""
         df = self.figs.to_frame(section)
         rows = [[r.label, r.text] for r in df.itertuples()]
-        return Block("table", {"columns": ["Chỉ tiêu", "Số liệu"], "rows": rows}, fragment("figures_table", rows=rows),
+        sec = self.figs.catalogue.sections.get(section)
+        label = f"Bảng số liệu – {sec.title}" if sec else "Bảng số liệu"
+        return Block("table", {"columns": ["Chỉ tiêu", "Số liệu"], "rows": rows},
+                     fragment("figures_table", rows=rows, label=label),
                      "\n".join(f"{a}: {b}" for a, b in rows))
 
     def end(self) -> Block:
