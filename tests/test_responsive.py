@@ -81,3 +81,44 @@ def test_layout_tables_are_presentation(demo_db):
     ward = WardReport.load("19780", 2023, db=demo_db)
     assert '<table class="nd30-top" role="presentation">' in str(ward.header().html)
     assert '<table role="presentation">' in str(ward.end().html)
+
+
+# ---- the same look inside JupyterLab: scoped styles in each block output ------------------------
+def test_notebook_css_is_scoped_screen_only_and_uses_container_queries():
+    from danvan.report.style import SCOPE, notebook_css
+
+    css = notebook_css()
+    assert "@page" not in css and "@media" not in css and "</" not in css and "<" not in css
+    assert "@container danvan (max-width:640px)" in css.replace(": ", ":")  # 40em of report-screen.css
+    # every selector of every rule (inside container queries too) is under the wrapper
+    flat = re.sub(r"@container[^{]*\{", "", css)
+    for prelude in re.findall(r"(?:^|})\s*([^{}@]+)\{", flat):
+        for sel in prelude.split(","):
+            assert sel.strip().startswith(SCOPE), sel
+    assert ".danvan-block .nd30-top" in css and ".danvan-block .quochieu" in css
+    assert len(css.encode()) < 10_000
+
+
+def test_block_output_carries_the_scoped_sheet_and_the_export_takes_it_out(demo_db):
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from danvan.export.html import export_html
+    from danvan.report.blocks import MIME_BLOCK
+    from danvan.report.style import report_css, unwrap_block
+    from danvan.report.ward import WardReport
+
+    ward = WardReport.load("19780", 2023, db=demo_db)
+    blocks = [ward.header(), ward.part("I"), ward.chart("budget"), ward.end()]
+    bundles = [b._repr_mimebundle_() for b in blocks]
+    for b, bundle in zip(blocks, bundles):
+        html = bundle["text/html"]
+        assert html.startswith('<style data-danvan-css="') and '<div class="danvan-block">' in html
+        assert unwrap_block(html) == str(b.html)
+        assert MIME_BLOCK in bundle and "data-danvan-css" not in str(bundle[MIME_BLOCK])
+    assert unwrap_block("<p>other HTML</p>") == "<p>other HTML</p>"
+    nb = new_notebook(cells=[new_code_cell("", outputs=[new_output("display_data", data=bundle)])
+                             for bundle in bundles])
+    page = export_html(nb, title="Báo cáo")
+    assert "data-danvan-css" not in page and "danvan-block" not in page
+    assert page.count("<style>") == 1 and report_css() in page
+    assert page.index('<header class="nd30-header"') < page.index('id="sec-I"') < page.index('<footer class="nd30-end"')

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from .. import __version__
-from ..report.style import report_css
+from ..report.style import report_css, unwrap_block
 from .notebook import is_dropped
 
 __all__ = ["export_html", "report_css", "warm_up", "TEMPLATE_PATH"]
@@ -45,8 +45,10 @@ _GLYPH_DEF = re.compile(r'<path id="(?P<id>LiberationSerif[^"]*)"(?: d="[^"]*")?
 
 
 def _report_preprocessor():
-    """nbconvert preprocessor: keep the cells the audience reads, and define each chart glyph
-    outline once per page (every inline SVG chart would otherwise repeat ~30 KB of the same glyphs)."""
+    """nbconvert preprocessor: keep the cells the audience reads, take the notebook copy of the
+    stylesheet out of each block output (the page has it once, in its head), and define each chart
+    glyph outline once per page (every inline SVG chart would otherwise repeat ~30 KB of the same
+    glyphs)."""
     from nbconvert.preprocessors import Preprocessor
 
     class ReportPreprocessor(Preprocessor):
@@ -66,7 +68,7 @@ def _report_preprocessor():
                     html = out.get("data", {}).get("text/html")
                     if html is not None:
                         html = "".join(html) if isinstance(html, list) else html
-                        out["data"]["text/html"] = _GLYPH_DEF.sub(once, html)
+                        out["data"]["text/html"] = _GLYPH_DEF.sub(once, unwrap_block(html))
             return nb, resources
 
     return ReportPreprocessor

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from ..core.vnformat import nfc
 from .charts import ChartSpec, render_svg
 from .html import fragment
+from .style import wrap_block
 
 __all__ = [
     "Block",
@@ -68,9 +69,11 @@ class Block:
         return d
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        # in a notebook the block brings its (scoped) styles, so that the analyst sees what readers
+        # will see; the export stage takes them out again (danvan.report.style.unwrap_block)
         return {
             "text/plain": self.text or f"<danvan {self.kind}>",
-            "text/html": str(self.html),
+            "text/html": str(wrap_block(self.html)),
             MIME_BLOCK: self.to_json(),
         }
 
