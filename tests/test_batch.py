@@ -199,6 +199,14 @@ def test_index_manifest_and_provenance(db, tmp_path):
     assert rec["params"] == {"unit_code": "19780", "year": 2023, "db": str(db)}
     assert prov["illustrative"] is False
     assert manifest["reports"]["2023/19750/report"]["provenance"]["illustrative"] is True
+    # the key figures the report states, from its executed notebook: the library's, prior year included
+    from danvan.indicators.figures import load_figures
+
+    for code in ("19780", "19750"):
+        rec = manifest["reports"][f"2023/{code}/report"]
+        assert rec["figures"] == load_figures(code, 2023, db=str(db)).key_figures(), code
+        assert json.loads((out / "2023" / code / "report.json").read_text())["figures"] == rec["figures"]
+    assert "prior" in manifest["reports"]["2023/19750/report"]["figures"]
     index = (out / "index.html").read_text()
     assert 'href="2023/19780/report.html"' in index and "Phường Phường Đúc" in index
     html = html_of(out, "19780").decode()

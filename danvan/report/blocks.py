@@ -126,11 +126,13 @@ def banner_block(text: str) -> Block:
     return Block("banner", {"text": text}, fragment("banner", text=text), text)
 
 
-def summary_header(title: str, subject: str) -> list[Block]:
+def summary_header(title: str, subject: str, **data) -> list[Block]:
     """Title and subject of a summary document (city summary, trend): two "heading" blocks, not an
-    NĐ 30 header (a summary has no issuer or number), so that the Word export rebuilds them as headings."""
+    NĐ 30 header (a summary has no issuer or number), so that the Word export rebuilds them as headings.
+    ``data``: more JSON of the title block (e.g. ``key_figures``)."""
     return [
-        Block("heading", {"level": 1, "text": title, "role": "title"}, fragment("summary_title", title=title), title),
+        Block("heading", {"level": 1, "text": title, "role": "title", **data}, fragment("summary_title", title=title),
+              title),
         Block("heading", {"level": 2, "text": subject, "role": "subject"},
               fragment("summary_subject", subject=subject), subject),
     ]

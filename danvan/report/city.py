@@ -35,7 +35,7 @@ class CitySummary(UnitGroup):
     def header(self) -> Block:
         title = f"TỔNG HỢP CÔNG TÁC DÂN VẬN CHÍNH QUYỀN NĂM {self.year}"
         subject = f"Các phường, xã thuộc {self.parent.name}"
-        blocks = summary_header(title, subject)
+        blocks = summary_header(title, subject, key_figures=self.key_figures())
         if self.any_illustrative:
             real = [w.name for w in self.reporting if not self.illustrative.get(w.code)]
             text = ILLUSTRATIVE

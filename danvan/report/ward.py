@@ -158,7 +158,8 @@ class WardReport:
         place_date = f"{m['place']}, {_date_text(m, year)}"
         html = fragment("nd30_header", m=m, number=number, place_date=place_date, quoc_hieu=QUOC_HIEU,
                         tieu_ngu=TIEU_NGU)
-        blocks = [Block("header", {"meta": _jsonable(m), "place_date": nfc(place_date)}, html, m["subject"])]
+        data = {"meta": _jsonable(m), "place_date": nfc(place_date), "key_figures": self.figs.key_figures()}
+        blocks = [Block("header", data, html, m["subject"])]
         if self.figs.illustrative:
             blocks.append(banner_block(ILLUSTRATIVE))
         return group(blocks)

@@ -18,6 +18,7 @@ from ..core.errors import NoDataError
 from ..core.files import atomic_write
 from ..export.formats import export_formats
 from ..export.html import TEMPLATE_PATH
+from ..export.notebook import key_figures_of
 from ..reference.catalogue import catalogue_paths, load_catalogue
 from ..reference.units import load_registry
 from ..report.narrative import templates_digest
@@ -59,6 +60,7 @@ class RenderOutcome:
     provenance: dict = field(default_factory=dict)
     attempts: int = 1
     peak_rss_mb: float = 0.0  # peak resident memory of the process that rendered it
+    figures: dict | None = None  # the key figures the report states (the portal's unit pages)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -184,6 +186,7 @@ def execute(task: RenderTask, *, engine: str = "warm", start_retries: int = 3) -
         os.replace(tmp_nb, final_nb)
         out.files["ipynb"] = str(final_nb)
     if out.status == "ok":
+        out.figures = key_figures_of(nb)
         try:
             written = export_formats(nb, outdir, formats=task.formats, title=task.title,
                                      provenance=task.provenance, stem=task.stem)
