@@ -123,8 +123,10 @@ def _latest(rows: list[Unit]) -> Unit:
 
 
 def _collect_units(registry: UnitRegistry, wanted: dict[str, str], years: list[int]) -> dict[str, _PUnit]:
-    """Every unit of ``wanted`` (code -> fallback name) and its ancestors in each of ``years``,
-    named and placed as in each year (``registry.get``), the latest row giving the default."""
+    """Every unit of ``wanted`` (code -> fallback name) and its ancestors, named and placed as in
+    each year (``registry.get``) from the first of ``years`` to the last year its registry rows
+    name (so that "until 2024" is the registry's, not the last report's); the latest row is the
+    unit's name and place after that."""
     out: dict[str, _PUnit] = {}
     todo = sorted(wanted)
     while todo:
@@ -137,8 +139,9 @@ def _collect_units(registry: UnitRegistry, wanted: dict[str, str], years: list[i
             continue
         last = _latest(rows)
         unit = _PUnit(code, unicodedata.normalize("NFC", last.name), last.parent_code, last.level)
+        bounds = [d.year for r in rows for d in (r.valid_from, r.valid_to) if d]
         runs: list[list] = []  # [last year, name, parent] per run of years with the same row
-        for y in years:
+        for y in range(years[0], max([years[-1], *bounds]) + 1) if years else ():
             try:
                 row = registry.get(code, y)
             except UnknownUnitError:

@@ -8,6 +8,7 @@
   var DATA_VERSION = 1;        // danvan.run.portal.DATA_VERSION
   var PAGE = 25;               // results drawn at a time ("Xem thêm" draws the next ones)
   var SITE = document.title;
+  var COLLATOR = new Intl.Collator("vi");
 
   // ---- search normalisation: the twin of danvan.run.portal.normalize() ----------------------------
   // NFD, drop every mark (general category M), đ/Đ -> d, lower case, collapse spaces.
@@ -532,12 +533,15 @@
     parts.push(figuresSection(u, recs));
     parts.push(h("section", { "aria-labelledby": "sec-reports" }, h("h2", { id: "sec-reports", text: "Các báo cáo" }),
       recs.length ? byYear : h("p", { class: "note", text: "Đơn vị này chưa có báo cáo riêng." })));
-    var kids = kidsOf[u].filter(function (c) { return hasRecords[c]; });
+    // the units under it as they were in its latest report's year, named as then
+    var kids = kidsOf[u].filter(function (c) { return hasRecords[c] && parAt(c, refYear) === u; });
+    if (!kids.length) kids = kidsOf[u].filter(function (c) { return hasRecords[c]; });
+    kids.sort(function (a, b) { return COLLATOR.compare(nameAt(a, refYear), nameAt(b, refYear)) || a - b; });
     if (kids.length) {
       parts.push(h("section", { "aria-labelledby": "sec-kids" },
         h("h2", { id: "sec-kids", text: "Đơn vị trực thuộc (" + count(kids.length) + ")" }),
         h("ul", { class: "children" }, kids.map(function (c) {
-          return h("li", null, h("a", { href: "#/don-vi/" + encodeURIComponent(U.code[c]), text: U.name[c] }),
+          return h("li", null, h("a", { href: "#/don-vi/" + encodeURIComponent(U.code[c]), text: nameAt(c, refYear) }),
             " (" + U.code[c] + ")");
         }))));
     }
