@@ -155,6 +155,16 @@
     }));
   }
 
+  (function hintExample() {  // an example from the data: the first commune listed
+    for (var e = 0; e < nU; e++) {
+      if (U.lvl[e] === 2 && recsOfUnit[e].length) {
+        $("q-hint").textContent = "Tên hoặc mã đơn vị; gõ có dấu hay không dấu đều được (ví dụ: " +
+          normalize(U.name[e]) + " hoặc " + U.code[e] + ").";
+        return;
+      }
+    }
+  })();
+
   // ---- filters --------------------------------------------------------------------------------
   var qEl = $("q"), yearEl = $("f-year"), parentEl = $("f-parent"), kindEl = $("f-kind"), statusEl = $("f-status");
   D.years.forEach(function (y) { yearEl.append(h("option", { value: y, text: "Năm " + y })); });
