@@ -354,7 +354,7 @@ def portal_data(reports: dict, registry: UnitRegistry | None = None, catalogue: 
         fy = first_year(rec)
         if fy not in (None, "") and "{f}" in template_of[stem]:
             x["fy"] = int(fy)
-        if title and title != _fill(template_of[stem], y, units[code].at(y)[0], fy):
+        if title and status != "no-data" and title != _fill(template_of[stem], y, units[code].at(y)[0], fy):
             x["t"] = title
         if status != "ok" and rec.get("error"):
             err = " ".join(str(rec["error"]).split())

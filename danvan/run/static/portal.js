@@ -100,9 +100,14 @@
   var recKey = Object.create(null);   // "unit|kind|year" -> record index
   for (i = 0; i < nR; i++) recKey[R.u[i] + "|" + R.k[i] + "|" + D.years[R.y[i]]] = i;
   var hasRecords = new Uint8Array(nU);  // the unit or one of its descendants has a record
+  var yearUnder = new Int32Array(nU);   // the latest year of such a record (names a parent as then)
   for (i = 0; i < nR; i++) {
+    var ry = D.years[R.y[i]];
     hasRecords[R.u[i]] = 1;
-    for (var a = parAt(R.u[i], D.years[R.y[i]]); a >= 0 && !hasRecords[a]; a = U.par[a]) hasRecords[a] = 1;
+    for (var a = parAt(R.u[i], ry), depth = 0; a >= 0 && depth < 8; a = parAt(a, ry), depth++) {
+      hasRecords[a] = 1;
+      if (ry > yearUnder[a]) yearUnder[a] = ry;
+    }
   }
   for (i = 0; i < nU; i++) {  // a former parent lists its former children too
     (PER[i] || []).forEach(function (p) { if (p[2] >= 0 && kidsOf[p[2]].indexOf(i) < 0) kidsOf[p[2]].push(i); });
@@ -181,7 +186,8 @@
       var ok = kidsOf[u].some(function (c) { return hasRecords[c]; });
       for (var j = 0; !ok && j < recsOfUnit[u].length; j++) ok = kindStem(recsOfUnit[u][j]) === "summary";
       if (!ok) continue;
-      var label = U.name[u] + (U.lvl[u] === 1 && U.par[u] >= 0 ? " (" + U.name[U.par[u]] + ")" : "");
+      var y = yearUnder[u] || 1e9, up = parAt(u, y);
+      var label = nameAt(u, y) + (U.lvl[u] === 1 && up >= 0 ? " (" + nameAt(up, y) + ")" : "");
       groups[U.lvl[u] === 0 ? 0 : U.lvl[u] === 1 ? 1 : 2][1].push(h("option", { value: U.code[u], text: label }));
     }
     groups.forEach(function (g) { if (g[1].length) parentEl.append(h("optgroup", { label: g[0] }, g[1])); });
@@ -493,7 +499,7 @@
     }
     var recs = recsOfUnit[u].slice().sort(function (a, b) { return year(b) - year(a) || R.k[a] - R.k[b]; });
     // breadcrumbs and parent as of the unit's latest report (a unit that ended keeps its own)
-    var refYear = recs.length ? year(recs[0]) : 1e9;
+    var refYear = recs.length ? year(recs[0]) : (yearUnder[u] || 1e9);
     var chain = [];
     for (var a = parAt(u, refYear), depth = 0; a >= 0 && depth < 8; a = parAt(a, refYear), depth++) chain.unshift(a);
     var crumbs = h("nav", { "aria-label": "Đường dẫn" }, h("ol", { class: "crumbs" },
