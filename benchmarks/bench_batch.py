@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import csv
 import json
 import multiprocessing
 import os
@@ -119,26 +118,20 @@ def floor(unit_years, db: Path, work: Path, tag: str, workers: int) -> float:
 
 
 def rerun_1000(work: Path, workers: int) -> tuple[float, float, int]:
-    """1,000 unit-years (250 synthetic units x 2021-2024): render once, then time a re-run."""
-    units = work / "units-synthetic.csv"
-    with open(units, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["code", "name", "type", "parent_code", "level", "valid_from", "valid_to", "successor_code",
-                    "source"])
-        w.writerow(["999", "Thành phố Thử Nghiệm", "Thành phố", "", "district", "", "", "", "benchmark"])
-        for i in range(250):
-            w.writerow([f"9{i:04d}", f"Phường Thử {i}", "Phường", "999", "commune", "", "", "", "benchmark"])
-    os.environ["DANVAN_UNITS"] = str(units)
+    """1,000 unit-years (250 communes of Tỉnh Thanh Hóa x 2021-2024, demo data): render once, then
+    time a re-run."""
     db = work / "store-1000.sqlite"
     from danvan.intake.demo import load_demo
     from danvan.intake.unitdir import bootstrap_default_store
+    from danvan.reference.units import load_registry
     from danvan.store import Store
 
+    codes = [u.code for u in load_registry().descendants("38", 2024)][:250]
     bootstrap_default_store(Store(db))
-    n = load_demo(Store(db), [(f"9{i:04d}", y) for y in (2021, 2022, 2023, 2024) for i in range(250)])
+    n = load_demo(Store(db), [(c, y) for y in (2021, 2022, 2023, 2024) for c in codes])
     runset = work / "runset-1000.yaml"
     runset.write_text(json.dumps({"name": "r1000", "years": [2021, 2022, 2023, 2024], "formats": ["html"],
-                                  "reports": [{"notebook": str(NOTEBOOK), "units": {"parent": "999"}}]}))
+                                  "reports": [{"notebook": str(NOTEBOOK), "units": codes}]}))
     env = dict(os.environ, DANVAN_DB=str(db))
     cmd = [str(BIN / "danvan"), "run", str(runset), "--outputs", str(work / "out-1000"), "--workers", str(workers),
            "--no-progress"]

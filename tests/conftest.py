@@ -20,6 +20,7 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("DANVAN_OUTPUTS", str(tmp_path / "outputs"))
     monkeypatch.delenv("DANVAN_CATALOGUE", raising=False)
     monkeypatch.delenv("DANVAN_TEMPLATES", raising=False)
+    monkeypatch.delenv("DANVAN_UNITS", raising=False)
     monkeypatch.setenv("MPLBACKEND", "Agg")
 
 

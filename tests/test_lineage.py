@@ -42,8 +42,18 @@ def test_members_follow_the_registry():
     assert [m.code for m in members(thuan_hoa, 2025)] == [THUAN_HOA]
     # the reused code: in 2024 the same code is Phường Phú Nhuận, a predecessor, not Thuận Hóa
     assert reg.get(THUAN_HOA, 2024).name == "Phường Phú Nhuận"
-    assert reg.get(THUAN_HOA, 2024) in reg.predecessors_of(thuan_hoa)
-    assert reg.successor_of(reg.get("19780", 2023)) == thuan_hoa
+    # 2025-01-01 the six wards moved to quận Thuận Hóa (same codes, new rows): those rows merged
+    preds = reg.predecessors_of(thuan_hoa)
+    assert [(p.code, p.valid_from) for p in preds] == [(c, dt.date(2025, 1, 1)) for c in PREDECESSORS]
+    mid = reg.successor_of(reg.get(THUAN_HOA, 2024))
+    assert (mid.code, mid.name, mid.parent_code, mid.valid_from) == (THUAN_HOA, "Phường Phú Nhuận", "474",
+                                                                    dt.date(2025, 1, 1))
+    assert mid in preds and reg.get(mid.parent_code, 2025).name == "Quận Thuận Hóa"
+    assert reg.successor_at(reg.get("19780", 2023), dt.date(2025, 7, 1)) == [thuan_hoa]
+    assert thuan_hoa not in preds  # the reused code 19789 is never its own predecessor
+    # the 2023 members stand for 2024 too; the 2025-01 rows only changed parent: not an aggregate
+    assert [m.code for m in members(thuan_hoa, 2024)] == PREDECESSORS
+    assert members(preds[0], 2024) == [reg.get("19780", 2024)]
 
 
 def test_pre_merger_series_is_the_sum_of_predecessors(series, demo_db):

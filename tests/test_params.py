@@ -6,6 +6,8 @@ kernel start-up replaced by tripwires that fail the test if reached.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import os
 import subprocess
 import sys
@@ -118,8 +120,7 @@ def test_bad_parameter_is_a_clear_error_before_any_kernel(params, needles, tmp_p
 
 def test_unit_that_did_not_exist_that_year_names_the_successor(tmp_path, no_kernel):
     reg = load_registry()
-    succ_code = reg.rows("19780")[0].successor_code
-    succ = reg.get(succ_code, 2026)
+    [succ] = reg.successor_at(reg.rows("19780")[0], dt.date(2026, 1, 1))
     with pytest.raises(ParameterError) as err:
         _render({"unit_code": "19780", "year": 2026}, tmp_path)
     msg = str(err.value)
@@ -134,7 +135,7 @@ def test_unit_that_did_not_exist_that_year_names_the_successor(tmp_path, no_kern
         (["--unit", "19780", "--year", "2026"], "Phường Thuận Hóa"),
         (["--unit", "19780", "--year", "2022"], "danvan form"),
         (["--unit", "19780", "--year", "2023", "-p", "unit_cod=19780"], "Did you mean 'unit_code'"),
-        (["--unit", "00004", "--year", "2023"], "'00004'"),
+        (["--unit", "00002", "--year", "2023"], "'00002'"),  # leading zeros kept; no such commune
     ],
 )
 def test_cli_bad_parameters_exit_2(argv, needle, capsys, tmp_path, no_kernel):
@@ -169,3 +170,21 @@ def test_cli_subprocess_bad_unit(tmp_path):
     assert "1978" in proc.stderr and "19780" in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stdout == ""
     assert not (tmp_path / "out").exists()
+
+
+def test_an_alias_code_becomes_the_canonical_code_with_its_note(no_kernel):
+    from danvan.reference.units import AliasWarning
+
+    with pytest.warns(AliasWarning, match="QĐ 19/2025/QĐ-TTg"):
+        values = validate_parameters(NOTEBOOK, {"unit_code": "19786", "year": 2026}, check_data=False)
+    assert values["unit_code"] == "19789"  # Phường Thuận Hóa (vietnam-provinces writes 19786)
+    assert validate_parameters(NOTEBOOK, {"unit_code": "19786", "year": 2024}, check_data=False) == {
+        "unit_code": "19786", "year": 2024}  # Phường Phú Hội, canonical in 2024: no note
+
+
+def test_cli_prints_the_alias_note_as_one_line(capsys, tmp_path, no_kernel):
+    code, err = _cli(["render", "--unit", "19786", "--year", "2026", "--db", str(tmp_path / "none.sqlite")], capsys)
+    assert code == 2  # no store: nothing ran
+    notes = [ln for ln in err.splitlines() if "lưu ý:" in ln]
+    assert len(notes) == 1 and notes[0].startswith("danvan render: lưu ý: Mã 19786") and "19789" in notes[0]
+    assert "AliasWarning" not in err and "Traceback" not in err

@@ -24,7 +24,7 @@ CATALOGUE = REPO / "danvan" / "reference" / "data" / "catalogue.yaml"
 UNITS = REPO / "danvan" / "reference" / "data" / "units.csv"
 REF = REPO / "data" / "reference" / "19780" / "2023"
 SEED = SHARED / "seed" / "000_80b070889012a684.txt"
-HUE_UNITS = SHARED / "design" / "hue-units-2023-2025.csv"
+HUE_UNITS = REPO / "scripts" / "registry-sources" / "hue-units-2023-2025.csv"  # copy of shared/design's
 
 KINDS = {"count", "amount", "percent", "derived"}
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -293,50 +293,64 @@ def test_units_header(units):
 def test_unit_codes_and_rows(units):
     keys = [(u["code"], u["valid_from"]) for u in units]
     assert len(keys) == len(set(keys)), "(code, valid_from) must identify a row"
+    width = {"province": 2, "district": 3, "commune": 5}
     for u in units:
-        assert u["level"] in ("province", "district", "commune"), u
-        if u["level"] == "commune":
-            assert re.fullmatch(r"\d{5}", u["code"]), u
-            assert u["name"].startswith(u["type"] + " "), u
+        assert u["level"] in width, u
+        assert re.fullmatch(r"\d{%d}" % width[u["level"]], u["code"]), u
+        assert u["name"].startswith(u["type"] + " "), u
         for k in ("valid_from", "valid_to"):
             if u[k]:
                 dt.date.fromisoformat(u[k])
         assert u["source"], u
 
 
-def _row(units, code, year):
+def _on(units, code, day: dt.date):
+    """The row of ``code`` in force on ``day`` (None if none)."""
     for u in units:
         start = dt.date.fromisoformat(u["valid_from"]) if u["valid_from"] else dt.date.min
         end = dt.date.fromisoformat(u["valid_to"]) if u["valid_to"] else dt.date.max
-        if u["code"] == code and start <= dt.date(year, 7, 1) <= end:
+        if u["code"] == code and start <= day <= end:
             return u
     return None
+
+
+def _row(units, code, year):
+    return _on(units, code, dt.date(year, 7, 1))
+
+
+def _next(units, u):
+    """The row that follows ``u`` the day after it ends (its ``successor_code``)."""
+    return _on(units, u["successor_code"], dt.date.fromisoformat(u["valid_to"]) + dt.timedelta(days=1))
 
 
 def test_phuong_duc(units):
     u = _row(units, "19780", 2023)
     assert u and u["name"] == "Phường Phường Đúc" and u["type"] == "Phường" and u["parent_code"] == "474"
-    succ = _row(units, u["successor_code"], 2025)
-    assert succ and succ["name"] == "Phường Thuận Hóa"
+    # 2025-01-01: same code under quận Thuận Hóa (474); 2025-07-01: merged into Phường Thuận Hóa
+    mid = _next(units, u)
+    assert mid["code"] == "19780" and mid["parent_code"] == "474" and mid["valid_from"] == "2025-01-01"
+    assert _on(units, "474", dt.date(2025, 1, 1))["name"] == "Quận Thuận Hóa"
+    succ = _next(units, mid)
+    assert succ and succ["name"] == "Phường Thuận Hóa" and succ["code"] == "19789"
     assert _row(units, "474", 2023)["name"] == "Thành phố Huế"
     assert _row(units, "46", 2023)["name"] == "Tỉnh Thừa Thiên Huế"
     assert _row(units, "46", 2025)["name"] == "Thành phố Huế"
 
 
 def test_hue_communes_2023(units):
-    if not HUE_UNITS.exists():
-        pytest.skip(f"design crosswalk not available at {HUE_UNITS}")
     cross = _read_csv(HUE_UNITS)
     assert len(cross) == 36
     for r in cross:
         u = _row(units, r["code_2023"], 2023)
         assert u, f"{r['code_2023']} {r['name_2023']} missing"
         assert unicodedata.normalize("NFC", r["name_2023"]) == u["name"]
-        assert u["level"] == "commune" and u["parent_code"] == "474" and u["valid_to"] == "2025-06-30"
-        assert u["successor_code"] == r["code_vietnamadminunits"], u
-        new = _row(units, r["code_vietnamadminunits"], 2025)
-        assert new and new["valid_from"] == "2025-07-01", r
-        assert unicodedata.normalize("NFC", r["ward_2025_07"]) == new["name"]
-    communes_2023 = [u for u in units if u["level"] == "commune" and u["valid_from"] == ""]
-    assert len(communes_2023) == 36
-    assert sum(u["type"] == "Xã" for u in communes_2023) == 7
+        assert u["level"] == "commune" and u["parent_code"] == "474" and u["valid_to"] == "2024-12-31"
+        mid = _next(units, u)  # the unit of 2025-01-01 (itself, or the commune it merged into)
+        assert mid and mid["valid_from"] == "2025-01-01" and mid["parent_code"] in ("474", "475"), u
+        new = _next(units, mid)
+        assert new and new["valid_from"] == "2025-07-01" and new["code"] == r["code_vietnamadminunits"], r
+        assert unicodedata.normalize("NFC", r["ward_2025_07"]).replace("–", "-") == new["name"].replace("–", "-")
+    hue_2023 = [u for u in units if u["level"] == "commune" and u["parent_code"] == "474"
+                and u["valid_to"] == "2024-12-31"]
+    assert len(hue_2023) == 36
+    assert sum(u["type"] == "Xã" for u in hue_2023) == 7

@@ -12,7 +12,8 @@ import pytest
 from danvan.core.errors import UnknownUnitError
 from danvan.reference.units import check_code_format, load_registry
 
-HUE_UNITS = Path(__file__).resolve().parents[2] / "shared" / "design" / "hue-units-2023-2025.csv"
+# the copy of shared/design/hue-units-2023-2025.csv the registry build reads (its sha256 is pinned there)
+HUE_UNITS = Path(__file__).resolve().parents[1] / "scripts" / "registry-sources" / "hue-units-2023-2025.csv"
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def test_phuong_duc_2023(reg):
 
 def test_unit_that_no_longer_exists_names_its_successor(reg):
     old = reg.rows("19780")[0]
-    succ = [s for s in reg.rows(old.successor_code) if s.valid_in(2026)][0]
+    [succ] = reg.successor_at(old, dt.date(2026, 1, 1))  # through its 2025-01-01 row (quận Thuận Hóa)
     with pytest.raises(UnknownUnitError) as err:
         reg.get("19780", 2026)
     msg = str(err.value)
@@ -73,9 +74,11 @@ def test_year_end_row_wins_for_reused_codes(reg):
 
 
 def test_valid_in_boundaries(reg):
-    u = reg.rows("19780")[0]
-    assert u.valid_to == dt.date(2025, 6, 30)
-    assert u.valid_in(2025) and u.valid_in(1990) and not u.valid_in(2026)
+    u, later = reg.rows("19780")
+    assert u.valid_to == dt.date(2024, 12, 31) and later.valid_from == dt.date(2025, 1, 1)
+    assert u.valid_in(2024) and u.valid_in(1990) and not u.valid_in(2025)
+    assert later.valid_to == dt.date(2025, 6, 30) and later.valid_in(2025) and not later.valid_in(2026)
+    assert u.valid_on(dt.date(2024, 12, 31)) and not u.valid_on(dt.date(2025, 1, 1))
 
 
 def test_hue_city_2023(reg):
@@ -93,16 +96,21 @@ def test_registry_agrees_with_design_crosswalk(reg):
     for r in rows:
         u = reg.get(r["code_2023"], 2023)
         assert u.name == unicodedata.normalize("NFC", r["name_2023"])
-        assert reg.get(u.successor_code, 2026).name == unicodedata.normalize("NFC", r["ward_2025_07"])
+        [new] = reg.successor_at(u, dt.date(2025, 7, 1))
+        assert new.code == r["code_vietnamadminunits"]
+        assert new.name.replace("–", "-") == unicodedata.normalize("NFC", r["ward_2025_07"]).replace("–", "-")
 
 
-def test_extra_registry_via_environment(tmp_path, monkeypatch):
+def test_user_unit_file_via_environment(tmp_path, monkeypatch):
     extra = tmp_path / "units.csv"
     extra.write_text(
-        "code,name,type,parent_code,level,valid_from,valid_to,successor_code,source\n"
-        "00004,Phường Trúc Bạch,Phường,001,commune,,2025-06-30,,test\n",
+        "code,name,type,parent_code,valid_from,valid_to,source\n"
+        "00004-01,Tổ dân phố 1,Tổ dân phố,00004,2024-01-01,2025-06-30,thử nghiệm\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("DANVAN_UNITS", str(extra))
-    u = load_registry().get("00004", 2023)
-    assert u.code == "00004" and u.short == "Trúc Bạch"
+    u = load_registry().get("00004-01", 2024)
+    assert u.code == "00004-01" and u.short == "1" and u.is_user and u.parent_code == "00004"
+    assert load_registry().get("00004", 2024).name == "Phường Trúc Bạch"  # the official unit is still there
+    monkeypatch.delenv("DANVAN_UNITS")
+    assert "00004-01" not in load_registry()

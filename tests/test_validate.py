@@ -125,15 +125,20 @@ def test_any_formatted_count_reads_back(n):
 
 # ---- unit codes ---------------------------------------------------------------------------------
 def test_unit_codes():
-    reg = load_registry(str(BAD / "units-extra.csv"))
+    reg = load_registry()
     p = Place("f.xlsx", "Số liệu", "B2")
     assert resolve_unit("19780", 2024, reg, p) == ("19780", [])
     assert resolve_unit(19780, 2024, reg, p) == ("19780", [])
     assert resolve_unit(19780.0, 2024, reg, p) == ("19780", [])
     code, fs = resolve_unit(4, 2024, reg, p)
     assert code == "00004" and isinstance(code, str) and [f.rule for f in fs] == ["unit_code_leading_zeros"]
-    code, fs = resolve_unit("4", 2024, load_registry(), p)  # not confirmed by the registry: refused
+    code, fs = resolve_unit("0", 2024, reg, p)  # no 00000 / 000 / 00 in the registry: refused
     assert code is None and [f.rule for f in fs] == ["unknown_unit"]
+    code, fs = resolve_unit(1, 2024, reg, p)  # 00001 Phúc Xá, 001 Ba Đình, 01 Hà Nội: the commune first
+    assert code == "00001" and [f.rule for f in fs] == ["unit_code_leading_zeros"]
+    code, fs = resolve_unit("19786", 2026, reg, p)  # vietnam-provinces' code of Phường Thuận Hóa
+    assert code == "19789" and [f.rule for f in fs] == ["unit_code_alias"] and "QĐ 19/2025" in fs[0].message
+    assert not fs[0].is_error
     code, fs = resolve_unit("19780", 2026, reg, p)
     assert code is None and [f.rule for f in fs] == ["unit_not_in_year"] and "19789" in fs[0].message
     code, fs = resolve_unit(" ", 2024, reg, p)

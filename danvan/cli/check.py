@@ -10,7 +10,7 @@ from ..core.errors import NoDataError, UsageError
 from ..indicators.figures import Figures
 from ..indicators.qa import SEVERITY_VI, Finding, check_unit_year
 from ..reference.units import check_code_format, load_registry
-from .options import absolute_paths, add_db
+from .options import absolute_paths, add_db, add_unit_files, parse_year
 
 __all__ = ["register"]
 
@@ -31,14 +31,18 @@ def _cmd_check(args) -> int:
     db = str(Path(args.db).resolve()) if args.db else None
     if bool(args.unit) == bool(args.parent):
         raise UsageError("give --unit CODE or --parent CODE (and --year)")
+    unit_files = absolute_paths(args.unit_files)
+    reg = load_registry(*args.unit_files)
     if args.parent:
         check_code_format(args.parent)
-        codes = [u.code for u in load_registry().children(args.parent, args.year, level="commune")]
+        parent = reg.get(args.parent, args.year)
+        codes = [u.code for u in reg.descendants(parent.code, args.year, level=reg.reporting_level(parent))]
     else:
-        codes = [check_code_format(args.unit)]
+        codes = [reg.get(check_code_format(args.unit), args.year).code]
     results, errors = [], 0
     for code in codes:
-        figs, findings = check_unit_year(code, args.year, db=db, data_dir=args.data_dir, catalogue_files=cat_files)
+        figs, findings = check_unit_year(code, args.year, db=db, data_dir=args.data_dir, catalogue_files=cat_files,
+                                         unit_files=unit_files)
         if not figs.values and args.parent:
             continue  # a ward without data in a city-wide check: nothing to check
         if not figs.values:
@@ -70,11 +74,13 @@ def register(sub) -> None:
         epilog="example: danvan check --unit 19780 --year 2023",
     )
     p.add_argument("--unit", metavar="CODE", help="unit code, a 5-character string such as 19780")
-    p.add_argument("--parent", metavar="CODE", help="check every commune under this unit (e.g. 474)")
-    p.add_argument("--year", type=int, required=True, help="report year, e.g. 2023")
+    p.add_argument("--parent", metavar="CODE",
+                   help="check every commune under this unit (e.g. 474, or a province: 46; a commune: its own units)")
+    p.add_argument("--year", type=parse_year, required=True, help="report year, e.g. 2023")
     add_db(p)
     p.add_argument("--data-dir", help="read <DIR>/<unit>/<year>/ files instead of the store")
     p.add_argument("--catalogue", action="append", metavar="YAML",
                    help="extra indicator catalogue file (repeatable; also $DANVAN_CATALOGUE)")
+    add_unit_files(p)
     p.add_argument("--json", action="store_true", help="findings as JSON")
     p.set_defaults(func=_cmd_check)

@@ -6,7 +6,7 @@ import json
 
 from ..core import settings
 from ..reference.catalogue import default_catalogue_path, user_catalogue_paths
-from ..reference.units import default_registry_path
+from ..reference.units import DATA_DIR, default_registry_path
 from ..report.charts import font_files
 from ..report.narrative import template_dirs
 from ..run.provenance import code_digest, git_commit, package_versions
@@ -23,7 +23,8 @@ def info() -> dict:
         "notebooks": str(conf.notebooks),
         "catalogues": [str(default_catalogue_path()), *user_catalogue_paths()],
         "templates": list(template_dirs()),
-        "unit registries": [str(default_registry_path()), *conf.units],
+        "unit registries": [str(default_registry_path()), str(DATA_DIR / "crosswalk.csv"),
+                            str(DATA_DIR / "aliases.csv"), *conf.units],
         "fonts": [str(p) for p in font_files()],
         "max import size (MB)": conf.max_import_mb,
         "project checkout": str(settings.project_root() or "-"),

@@ -24,9 +24,10 @@ __all__ = ["register"]
 def _reference(args):
     """The catalogue and unit registry the command works with (shipped + user files)."""
     try:
-        return load_catalogue(*args.catalogue), load_registry(*args.units)
+        cat = load_catalogue(*args.catalogue)
     except (OSError, ValueError, KeyError) as exc:  # a user file that is not one
         raise UsageError(str(exc)) from exc
+    return cat, load_registry(*args.unit_files)  # a bad unit file is a UnitFileError (exit 2)
 
 
 def _store(args) -> Store:
@@ -37,15 +38,14 @@ def _store(args) -> Store:
 def _cmd_form(args) -> int:
     cat, reg = _reference(args)
     check_code_format(args.unit)
-    reg.get(args.unit, args.year)
+    unit = reg.get(args.unit, args.year)  # an alias code resolves to the canonical unit (with a note)
     fmt = args.format or (Path(args.out).suffix.lstrip(".").lower() if args.out else "xlsx") or "xlsx"
     if fmt not in ("xlsx", "csv"):
         raise UsageError(f"--format must be xlsx or csv, got {fmt!r}")
-    out = Path(args.out) if args.out else Path(f"bieu-nhap-{args.unit}-{args.year}.{fmt}")
-    path = write_form(args.unit, args.year, out, fmt=fmt, catalogue=cat, registry=reg, db=args.db)
-    unit = reg.get(args.unit, args.year)
+    out = Path(args.out) if args.out else Path(f"bieu-nhap-{unit.code}-{args.year}.{fmt}")
+    path = write_form(unit.code, args.year, out, fmt=fmt, catalogue=cat, registry=reg, db=args.db)
     print(f"{fmt:4} {path}")
-    print(f"Đã lập biểu nhập số liệu năm {args.year} cho {unit.name} (mã {args.unit}); "
+    print(f"Đã lập biểu nhập số liệu năm {args.year} cho {unit.name} (mã {unit.code}); "
           f"danh mục chỉ tiêu {cat.version}.")
     return 0
 

@@ -9,7 +9,10 @@ from pathlib import Path
 from ..core import settings
 from ..export.formats import FORMATS
 
-__all__ = ["add_db", "add_reference", "parse_formats", "parse_param", "outputs_dir", "absolute_paths"]
+__all__ = ["add_db", "add_reference", "add_unit_files", "parse_formats", "parse_param", "outputs_dir",
+           "absolute_paths", "parse_year"]
+
+UNITS_HELP = "user unit file (thôn, tổ dân phố, …; format: docs/units.md; repeatable; also $DANVAN_UNITS)"
 
 
 def add_db(p: argparse.ArgumentParser) -> None:
@@ -19,8 +22,24 @@ def add_db(p: argparse.ArgumentParser) -> None:
 def add_reference(p: argparse.ArgumentParser) -> None:
     p.add_argument("--catalogue", action="append", default=[], metavar="YAML",
                    help="extra indicator catalogue file (repeatable; also $DANVAN_CATALOGUE)")
-    p.add_argument("--units", action="append", default=[], metavar="CSV",
-                   help="extra unit registry file (repeatable; also $DANVAN_UNITS)")
+    add_unit_files(p)
+
+
+def add_unit_files(p: argparse.ArgumentParser, *flags: str) -> None:
+    """``--units CSV`` (repeatable; ``danvan run`` names it ``--unit-file``, its ``--units`` selects units)."""
+    p.add_argument(*(flags or ("--units", "--unit-file")), dest="unit_files", action="append", default=[],
+                   metavar="CSV", help=UNITS_HELP)
+
+
+def parse_year(text: str) -> int:
+    """A report year, 1900-2100 (argparse type: anything else is a usage error, exit 2)."""
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a year is a whole number such as 2023, got {text!r}") from None
+    if not 1900 <= year <= 2100:
+        raise argparse.ArgumentTypeError(f"year {year} is outside 1900-2100")
+    return year
 
 
 def parse_formats(text: str) -> tuple[str, ...]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..core.errors import UsageError
 from ..core.settings import path_list
-from ..intake.demo import load_demo
+from ..intake.demo import DEMO_PARENT, DEMO_YEARS, demo_unit_years, load_demo
 from ..intake.unitdir import bootstrap_default_store
 from ..run.notebooks import DEFAULT_NOTEBOOK, resolve_notebook
 from ..run.render import render
 from ..store import Store
-from .options import absolute_paths, add_db, outputs_dir, parse_formats, parse_param
+from ..reference.units import load_registry
+from .options import absolute_paths, add_db, add_unit_files, outputs_dir, parse_formats, parse_param, parse_year
 
 __all__ = ["register"]
 
@@ -29,8 +31,10 @@ def _cmd_render(args) -> int:
         params["data_dir"] = str(Path(args.data_dir).resolve())
     for k, v in args.param or []:
         params[k] = int(v) if k == "year" and v.strip().isdigit() else v
-        if k == "catalogue" and v:  # the kernel runs in notebooks/: make the files' paths absolute
+        if k in ("catalogue", "units") and v:  # the kernel runs in notebooks/: make the files' paths absolute
             params[k] = absolute_paths(path_list(v))
+    if args.unit_files:
+        params["units"] = absolute_paths([*path_list(params.get("units", "")), *args.unit_files])
     outcome = render(nb, params, outputs_dir(args.outputs), formats=args.formats,
                      engine="fresh" if args.kernel == "fresh" else "warm")
     if outcome.status != "ok":
@@ -45,13 +49,33 @@ def _cmd_render(args) -> int:
     return 0
 
 
+def _parse_years(text: str) -> tuple[int, ...]:
+    years = []
+    for part in text.split(","):
+        part = part.strip()
+        a, _, b = part.partition("-")
+        try:
+            lo, hi = parse_year(a), parse_year(b or a)
+        except Exception:
+            raise UsageError(f"--demo-years: {part!r} is not a year or a range such as 2024 or 2021-2024") from None
+        years += range(lo, hi + 1)
+    return tuple(dict.fromkeys(years))
+
+
 def _cmd_setup(args) -> int:
+    if args.no_demo and (args.demo_parent or args.demo_years):
+        raise UsageError("--no-demo and --demo-parent/--demo-years contradict each other")
+    demo = None
+    reg = load_registry(*args.unit_files)  # check the unit files and the demo request before writing
+    if not args.no_demo:
+        years = _parse_years(args.demo_years) if args.demo_years else DEMO_YEARS
+        demo = demo_unit_years(years, args.demo_parent or DEMO_PARENT, registry=reg)
     store = Store(args.db)
     results = bootstrap_default_store(store)
     changed = sum(r.changed + r.texts_changed for r in results)
     print(f"store {store.path}: reference data loaded ({len(results)} unit-years, {changed} new values)")
-    if not args.no_demo:
-        n = load_demo(store)
+    if demo is not None:
+        n = load_demo(store, demo, registry=reg)
         print(f"store {store.path}: illustrative demo data loaded ({n} unit-years)")
     return 0
 
@@ -77,11 +101,20 @@ def register(sub) -> None:
     p.add_argument("-p", "--param", action="append", type=parse_param, metavar="NAME=VALUE",
                    help="other notebook parameter (repeatable)")
     add_db(p)
+    add_unit_files(p)
     p.set_defaults(func=_cmd_render)
 
     s = sub.add_parser("setup", help="create the store and load the reference (and demo) data",
                        description="Create the SQLite store if needed and load the repository's reference "
-                                   "data (idempotent), then the illustrative demo data unless --no-demo.")
+                                   "data (idempotent), then the illustrative demo data unless --no-demo: by "
+                                   "default Huế city's 36 units 2021-2024; with --demo-parent the communes "
+                                   "under any unit (a province, a district; a commune's own units).",
+                       epilog="example: danvan setup --demo-parent 12 --demo-years 2024,2025  (Lai Châu)")
     s.add_argument("--no-demo", action="store_true", help="load only the real reference data")
+    s.add_argument("--demo-parent", metavar="CODE",
+                   help=f"generate illustrative data for every commune under CODE (default {DEMO_PARENT}, Huế)")
+    s.add_argument("--demo-years", metavar="YEARS",
+                   help="years of the demo data: 2025, 2024,2025 or 2021-2024 (default 2021-2024)")
     add_db(s)
+    add_unit_files(s)
     s.set_defaults(func=_cmd_setup)

@@ -10,7 +10,7 @@ from ..run.notebooks import DEFAULT_NOTEBOOK, resolve_notebook
 from ..run.outputs import INDEX
 from ..run.runset import ReportSpec, RunSet, expand, load_runset, parse_units
 from ..store import Store
-from .options import add_db, outputs_dir, parse_formats
+from .options import absolute_paths, add_db, add_unit_files, outputs_dir, parse_formats
 
 __all__ = ["register"]
 
@@ -26,7 +26,7 @@ def _cmd_run(args) -> int:
         rs = RunSet("ad-hoc", [args.year], [ReportSpec(args.notebook or DEFAULT_NOTEBOOK, parse_units(args.units), {})])
     formats = args.formats or rs.formats
     available = set(Store(args.db).require().fingerprints())
-    jobs = expand(rs, available=available)
+    jobs = expand(rs, available=available, unit_files=absolute_paths(args.unit_files))
     if args.notebook and args.runset:
         nb = resolve_notebook(args.notebook)
         jobs = [(n, p) for n, p in jobs if n == nb]
@@ -57,7 +57,8 @@ def register(sub) -> None:
     )
     p.add_argument("runset", nargs="?", help="run-set YAML (see params/)")
     p.add_argument("--year", type=int, help="year (ad hoc run, or override the run set's years)")
-    p.add_argument("--units", help="ad hoc: 'all' (default), 'parent:474', or codes '19780,19783'")
+    p.add_argument("--units", help="ad hoc: 'all' (default), 'parent:474' (every commune under 474; 'parent:46' "
+                                   "a province's), or codes '19780,19783'")
     p.add_argument("--notebook", help="ad hoc notebook (default ward_report.ipynb); with a run set: only this one")
     p.add_argument("--formats", type=parse_formats, help="html,pdf,docx (default: the run set's, else html)")
     p.add_argument("--outputs", help="output root (default: outputs/ of the checkout, or $DANVAN_OUTPUTS)")
@@ -69,4 +70,5 @@ def register(sub) -> None:
     p.add_argument("--retry-failed", action="store_true", help="re-render only the reports that failed last time")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_db(p)
+    add_unit_files(p, "--unit-file")  # --units selects the units of an ad hoc run
     p.set_defaults(func=_cmd_run)

@@ -18,6 +18,8 @@ __all__ = [
     "NumberParseError",
     "UnitCodeError",
     "UnknownUnitError",
+    "SplitLineageError",
+    "UnitFileError",
     "CatalogueError",
     "StoreMissingError",
     "IntakeError",
@@ -59,6 +61,16 @@ class UnitCodeError(UsageError, ValueError, TypeError):
 
 class UnknownUnitError(UsageError, LookupError):
     """A unit code that does not exist (in that year). The message says how to fix it."""
+
+
+class SplitLineageError(UnknownUnitError):
+    """Figures of a unit for a year before it existed cannot be derived: it received only part of a
+    split unit, and no shares are known (a sum would be silently wrong). The message says why."""
+
+
+class UnitFileError(UsageError, ValueError):
+    """A user unit file (``--units``, ``DANVAN_UNITS``) that is not well formed: the Vietnamese
+    message lists every problem with file, row, column, what was found and what was expected."""
 
 
 class CatalogueError(UsageError, ValueError):

@@ -34,7 +34,7 @@ VARIABLES: dict[str, str] = {
     "DANVAN_NOTEBOOKS": "folder of the report notebooks (default: notebooks/ in the checkout, else ./notebooks)",
     "DANVAN_CATALOGUE": "extra indicator catalogue YAML files, separated by ':' (os.pathsep)",
     "DANVAN_TEMPLATES": "folders of sentence templates searched before the shipped ones, separated by ':'",
-    "DANVAN_UNITS": "extra unit registry CSV files, separated by ':'",
+    "DANVAN_UNITS": "user unit files (thôn, tổ dân phố, …; docs/units.md), separated by ':'",
     "DANVAN_MAX_IMPORT_MB": "largest input file intake accepts, in MB (default 20)",
     "DANVAN_TEST_PAUSE_IN_TRANSACTION": "test hook: seconds to sleep inside each import transaction (crash tests)",
     "DANVAN_TEST_PAUSE_MARKER": "test hook: file touched just before that pause",

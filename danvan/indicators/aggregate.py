@@ -1,6 +1,11 @@
 """Aggregation over units: every commune of a parent unit in one year — totals, distributions and
 emulation (thi đua) rankings (the data of the city summary, :mod:`danvan.report.city`).
 
+The parent may be any unit of that year: a province (before 2025-07-01 its communes are its
+grandchildren, under its districts), a district or city, or — for a user's own units (thôn, tổ dân
+phố) — a commune: :meth:`~danvan.reference.units.UnitRegistry.descendants` at
+:meth:`~danvan.reference.units.UnitRegistry.reporting_level`.
+
 Totals are computed the only correct way:
 
 - counts and amounts (``additive``) are summed over the wards that have the figure;
@@ -23,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..reference.catalogue import Catalogue, Indicator, catalogue_paths, load_catalogue
-from ..reference.units import Unit, load_registry
+from ..reference.units import Unit, load_registry, unit_paths
 from ..store import Store
 from .fig import Fig, derive, shown, shown_text
 from .lineage import unit_year_values
@@ -81,7 +86,8 @@ class RankRow:
 
 
 class UnitGroup:
-    """All communes (level ``commune``) of ``parent`` in ``year``, with their data values."""
+    """All reporting units of ``parent`` in ``year`` (its communes, or a commune's own units), with
+    their data values."""
 
     def __init__(self, parent: Unit, year: int, catalogue: Catalogue, wards: list[Unit],
                  data: dict[str, dict[str, Decimal]], illustrative: dict[str, bool] | None = None):
@@ -94,16 +100,16 @@ class UnitGroup:
         self.derived = {k: derive(catalogue, v) for k, v in self.data.items()}
 
     @classmethod
-    def load(cls, parent_code: str, year: int, *, db=None, data_dir=None, catalogue_files=()):
-        reg = load_registry()
+    def load(cls, parent_code: str, year: int, *, db=None, data_dir=None, catalogue_files=(), unit_files=()):
+        reg = load_registry(*unit_paths(unit_files))
         year = int(year)
         parent = reg.get(parent_code, year)
         cat = load_catalogue(*catalogue_paths(catalogue_files))
-        wards = reg.children(parent_code, year, level="commune")
+        wards = reg.descendants(parent.code, year, level=reg.reporting_level(parent))
         store = None if data_dir else Store(db or None).require()
         data, ill = {}, {}
         for w in wards:
-            vals, i, _fp = unit_year_values(w.code, year, cat, store, data_dir or None)
+            vals, i, _fp = unit_year_values(w.code, year, cat, store, data_dir or None, reg)
             if vals is not None:
                 data[w.code], ill[w.code] = vals, i
         return cls(parent, year, cat, wards, data, ill)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from ..intake.unitdir import read_unit_dir
 from ..reference.catalogue import Catalogue, Indicator, load_catalogue
-from ..reference.units import Unit, check_code_format, load_registry
+from ..reference.units import Unit, UnitRegistry, check_code_format, load_registry, unit_paths
 from ..store import Store
 from .fig import Fig, derive, shown_text
 from .lineage import comparable_prior
@@ -52,6 +52,8 @@ class Figures:
     # real/illustrative status); None otherwise, with the reason in ``prior_note``.
     prior: dict[str, Decimal] | None = None
     prior_note: str = ""
+    # the unit registry the unit comes from (with the user's own unit files); None: the shipped one
+    registry: UnitRegistry | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         self.derived = derive(self.catalogue, self.values)
@@ -129,6 +131,7 @@ def load_figures(
     data_dir: str | os.PathLike | None = None,
     catalogue: Catalogue | None = None,
     catalogue_files: tuple[str, ...] = (),
+    unit_files=(),
     with_prior: bool = True,
 ) -> Figures:
     """Load a unit-year from the store (default) or, with ``data_dir``, from files laid out as
@@ -136,28 +139,30 @@ def load_figures(
 
     With ``with_prior`` the prior year's figures of the same unit lineage are attached when they
     are comparable (:func:`danvan.indicators.lineage.comparable_prior`), for the year-over-year
-    phrases. Reading never writes: a missing store is a :class:`~danvan.core.errors.StoreMissingError`.
+    phrases. ``unit_files``: user unit files (docs/units.md), paths or a string of paths separated
+    by ``os.pathsep``. Reading never writes: a missing store is a :class:`~danvan.core.errors.StoreMissingError`.
     """
     figs = _load_figures(unit_code, year, db=db, data_dir=data_dir, catalogue=catalogue,
-                         catalogue_files=catalogue_files)
+                         catalogue_files=catalogue_files, reg=load_registry(*unit_paths(unit_files)))
     if with_prior:
-        figs.prior, figs.prior_note = comparable_prior(figs, db=db, data_dir=data_dir)
+        figs.prior, figs.prior_note = comparable_prior(figs, db=db, data_dir=data_dir, reg=figs.registry)
         figs.__post_init__()
     return figs
 
 
-def _load_figures(unit_code, year, *, db, data_dir, catalogue, catalogue_files) -> Figures:
+def _load_figures(unit_code, year, *, db, data_dir, catalogue, catalogue_files, reg: UnitRegistry) -> Figures:
     check_code_format(unit_code)
     year = int(year)
     cat = catalogue or load_catalogue(*catalogue_files)
-    unit = load_registry().get(unit_code, year)
+    unit = reg.get(unit_code, year)
     if data_dir:
         d = read_unit_dir(data_dir, unit_code, year, cat)
-        return Figures(unit, year, cat, d.figures, d.texts, d.meta, d.illustrative, d.source, d.fingerprint)
+        return Figures(unit, year, cat, d.figures, d.texts, d.meta, d.illustrative, d.source, d.fingerprint,
+                       registry=reg)
     store = Store(db or None).require()
     snap = store.snapshot(unit_code, year)
     known = {k: v for k, v in snap["figures"].items() if k in cat}
     return Figures(
         unit, year, cat, known, snap["texts"], snap["meta"], snap["illustrative"],
-        f"store {store.path}", snap["fingerprint"],
+        f"store {store.path}", snap["fingerprint"], registry=reg,
     )

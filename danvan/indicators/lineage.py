@@ -1,8 +1,9 @@
-"""Series that follow a unit through the reorganisations (Huế: 2025-07-01 merged wards).
+"""Series that follow a unit through the reorganisations (2025-01-01 in Huế, 2025-07-01 nationwide).
 
 A unit is a *registry row* (code + validity period), not just a code: codes were reused in 2025
-(19789 is Phường Phú Nhuận until 30/6/2025 and Phường Thuận Hóa from 1/7/2025). For a year in which
-a unit did not yet exist, its figures are those of its predecessors, combined:
+(19789 is Phường Phú Nhuận until 30/6/2025 and Phường Thuận Hóa from 1/7/2025), and a unit whose
+parent changed has a new row under the same code. For a year in which a unit did not yet exist, its
+figures are those of its predecessors, combined:
 
 - counts and amounts are summed (only when every predecessor has the figure: a partial sum would be
   a wrong value, so it is marked unavailable instead, naming the units without it);
@@ -12,6 +13,11 @@ a unit did not yet exist, its figures are those of its predecessors, combined:
 - indicators marked ``additive: false`` (the same list in every unit) are unavailable.
 
 The report says so: "Số liệu trước 01/7/2025 là tổng của các đơn vị: …".
+
+A unit that received only *part* of a split unit (the crosswalk's ``relation`` ``part``) cannot
+have figures for the years before it existed: no shares are known, so any sum would be silently
+wrong. Those years are unavailable with the reason (:class:`~danvan.core.errors.SplitLineageError`);
+a unit whose predecessors were all merged whole keeps the sum.
 
 Asking for a unit in a year in which neither it nor a predecessor existed is an
 :class:`~danvan.core.errors.UnknownUnitError` naming its successor or predecessors.
@@ -25,11 +31,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ..core.errors import StoreMissingError, UnknownUnitError
+from ..core.errors import SplitLineageError, StoreMissingError, UnknownUnitError
 from ..core.vnformat import fmt_short_date
 from ..intake.unitdir import read_unit_dir
 from ..reference.catalogue import Catalogue, catalogue_paths, load_catalogue
-from ..reference.units import Unit, UnitRegistry, load_registry
+from ..reference.units import Unit, UnitRegistry, load_registry, unit_paths
 from ..store import Store
 from .fig import Fig, derive
 
@@ -48,12 +54,21 @@ def members(unit: Unit, year: int, reg: UnitRegistry | None = None) -> list[Unit
     """The registry rows whose figures for ``year`` make up ``unit``'s figures.
 
     ``[unit]`` when it existed in ``year``; its predecessors (recursively) when it was created
-    later; an :class:`UnknownUnitError` naming the successor when it had already ended.
+    later; an :class:`UnknownUnitError` naming the successor when it had already ended, a
+    :class:`SplitLineageError` when it received part of a split unit.
     """
     reg = reg or load_registry()
     if unit.valid_in(year):
         return [unit]
     if unit.valid_from and unit.valid_from > _dt.date(year, 12, 31):
+        split = reg.split_predecessors(unit)
+        if split:
+            names = ", ".join(f"{p.name} (mã {p.code})" for p in split)
+            raise SplitLineageError(
+                f"{unit.name} (mã {unit.code}) chưa tồn tại trong năm {year} (thành lập từ "
+                f"{fmt_short_date(unit.valid_from)}) và chỉ nhận một phần của {names}: đơn vị đó được chia "
+                f"cho nhiều đơn vị mới, không có tỷ lệ phân chia nên không tính được số liệu năm {year}."
+            )
         out: dict[tuple, Unit] = {}
         for p in reg.predecessors_of(unit):
             for m in members(p, year, reg):
@@ -64,8 +79,8 @@ def members(unit: Unit, year: int, reg: UnitRegistry | None = None) -> list[Unit
                 f"{fmt_short_date(unit.valid_from)}) và danh mục đơn vị không ghi đơn vị tiền thân."
             )
         return [out[k] for k in sorted(out)]
-    succ = reg.successor_of(unit)
-    hint = f"; năm {year} thuộc {succ.name} (mã {succ.code})" if succ else ""
+    later = reg.successor_at(unit, _dt.date(year, 12, 31))
+    hint = f"; năm {year} thuộc " + ", ".join(f"{s.name} (mã {s.code})" for s in later) if later else ""
     raise UnknownUnitError(
         f"{unit.name} (mã {unit.code}) không còn tồn tại trong năm {year} "
         f"(hiệu lực đến {fmt_short_date(unit.valid_to)}){hint}."
@@ -95,20 +110,23 @@ class UnitYear:
 
     @property
     def aggregated(self) -> bool:
-        return [row_key(m) for m in self.members] != [row_key(self.unit)]
+        """True when the values are a sum over other units (not when the unit only changed its
+        parent, name or type and its earlier row of the same code stands for it)."""
+        return [m.code for m in self.members] != [self.unit.code]
 
     @property
     def has_data(self) -> bool:
         return bool(self.values) and not self.missing_members
 
 
-def unit_year_values(code: str, year: int, cat: Catalogue, store, data_dir) -> tuple[dict | None, bool, str]:
+def unit_year_values(code: str, year: int, cat: Catalogue, store, data_dir,
+                     registry: UnitRegistry | None = None) -> tuple[dict | None, bool, str]:
     """``(values or None when no data, illustrative, fingerprint)`` of one stored unit-year (from the
     store, or from ``<data_dir>/<code>/<year>/`` when ``data_dir`` is given)."""
     if data_dir:
         if not (Path(data_dir) / code / str(year)).is_dir():
             return None, False, "-"
-        d = read_unit_dir(data_dir, code, year, cat)
+        d = read_unit_dir(data_dir, code, year, cat, registry=registry)
         return {k: v for k, v in d.figures.items() if k in cat}, d.illustrative, d.fingerprint
     snap = store.snapshot(code, year)
     if not (snap["figures"] or snap["texts"] or snap["meta"]):
@@ -150,12 +168,13 @@ def combine(cat: Catalogue, parts: list[tuple[Unit, dict]]) -> tuple[dict, dict,
 def load_unit_year(unit: Unit, year: int, *, cat: Catalogue, db=None, data_dir=None, store=None,
                    reg: UnitRegistry | None = None) -> UnitYear:
     """``unit``'s values in ``year``, following its lineage (raises UnknownUnitError, see members)."""
+    reg = reg or load_registry()
     ms = members(unit, year, reg)
     if store is None and not data_dir:
         store = Store(db or None).require()
     parts, missing, ill, fps = [], [], False, []
     for m in ms:
-        vals, m_ill, fp = unit_year_values(m.code, year, cat, store, data_dir)
+        vals, m_ill, fp = unit_year_values(m.code, year, cat, store, data_dir, reg)
         fps.append(f"{m.code}:{fp}")
         if vals is None:
             missing.append(m)
@@ -170,7 +189,7 @@ def load_unit_year(unit: Unit, year: int, *, cat: Catalogue, db=None, data_dir=N
     return UnitYear(unit, year, tuple(ms), values, unavailable, recomputed, tuple(missing), ill, fingerprint)
 
 
-def comparable_prior(figs, *, db=None, data_dir=None) -> tuple[dict | None, str]:
+def comparable_prior(figs, *, db=None, data_dir=None, reg: UnitRegistry | None = None) -> tuple[dict | None, str]:
     """The prior year's values for ``figs`` (a :class:`~danvan.indicators.figures.Figures`) when comparable.
 
     Like is compared with like only: a report of real figures is never compared with illustrative
@@ -182,7 +201,8 @@ def comparable_prior(figs, *, db=None, data_dir=None) -> tuple[dict | None, str]
     """
     prev = figs.year - 1
     try:
-        uy = load_unit_year(figs.unit, prev, cat=figs.catalogue, db=db or None, data_dir=data_dir or None)
+        uy = load_unit_year(figs.unit, prev, cat=figs.catalogue, db=db or None, data_dir=data_dir or None,
+                            reg=reg)
     except UnknownUnitError as exc:
         return None, f"Không so sánh cùng kỳ năm {prev}: {exc}"
     except StoreMissingError:
@@ -271,12 +291,13 @@ class Series:
 
 
 def load_series(unit_code: str, year: int, first_year: int, *, db=None, data_dir=None,
-                catalogue: Catalogue | None = None, catalogue_files=()) -> Series:
-    """The series of the unit ``unit_code`` *as it was in* ``year``, from ``first_year`` to ``year``."""
+                catalogue: Catalogue | None = None, catalogue_files=(), unit_files=()) -> Series:
+    """The series of the unit ``unit_code`` *as it was in* ``year``, from ``first_year`` to ``year``
+    (``unit_files``: user unit files, docs/units.md)."""
     year, first_year = int(year), int(first_year)
     if first_year > year:
         raise ValueError(f"first_year {first_year} is after year {year}")
-    reg = load_registry()
+    reg = load_registry(*unit_paths(unit_files))
     unit = reg.get(unit_code, year)
     cat = catalogue or load_catalogue(*catalogue_paths(catalogue_files))
     store = None if data_dir else Store(db or None).require()

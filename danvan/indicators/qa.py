@@ -303,7 +303,8 @@ def check_figures(figs: Figures) -> list[Finding]:
     return out
 
 
-def check_unit_year(unit_code: str, year: int, *, db=None, data_dir=None, catalogue_files=()) -> tuple[Figures, list[Finding]]:
+def check_unit_year(unit_code: str, year: int, *, db=None, data_dir=None, catalogue_files=(),
+                    unit_files=()) -> tuple[Figures, list[Finding]]:
     figs = load_figures(unit_code, int(year), db=db or None, data_dir=data_dir or None,
-                        catalogue_files=catalogue_paths(catalogue_files))
+                        catalogue_files=catalogue_paths(catalogue_files), unit_files=unit_files)
     return figs, check_figures(figs)

@@ -1,4 +1,6 @@
-"""Reproducible illustrative data for the 36 units of Huế city, 2021-2024.
+"""Reproducible illustrative data: by default for the 36 units of Huế city, 2021-2024; for the
+communes under any parent unit and any years on request (``danvan setup --demo-parent 01
+--demo-years 2024,2025``: Hà Nội's 526 communes of 2024 and its 126 of 2025).
 
 Generated from the reference unit-year (Phường Đúc 2023) with a fixed seed: every unit gets a
 size factor, every year a trend, every figure some noise; relations hold (parts sum to totals,
@@ -19,11 +21,14 @@ from pathlib import Path
 import yaml
 
 from ..reference.catalogue import Catalogue, load_catalogue
-from ..reference.units import load_registry
+from ..reference.units import UnitRegistry, load_registry
 from ..store import Store, canonical
 from .unitdir import import_unit_dir, read_unit_dir, reference_root, reference_unit_years
 
 __all__ = ["SEED", "DEMO_YEARS", "DEMO_PARENT", "demo_unit_years", "generate", "write_demo_dirs", "load_demo"]
+
+# The figures of a unit-year depend only on the seed, its code and its year (not on the parent it
+# was generated for), so the Huế demo data stays the same whatever else is generated.
 
 SEED = 20231219
 DEMO_YEARS = (2021, 2022, 2023, 2024)
@@ -50,9 +55,16 @@ _FIXED = {"ADMIN_FIELDS", "ADMIN_PROCEDURES", "ADMIN_PROCEDURES_DUPLICATE", "ADM
           "ADMIN_LINKED_DISTRICT_FIELDS", "ADMIN_LINKED_DISTRICT_PROCEDURES"}
 
 
-def demo_unit_years(years=DEMO_YEARS, parent: str = DEMO_PARENT) -> list[tuple[str, int]]:
-    reg = load_registry()
-    out = [(u.code, y) for y in years for u in reg.children(parent, y, level="commune")]
+def demo_unit_years(years=DEMO_YEARS, parent: str = DEMO_PARENT, registry: UnitRegistry | None = None
+                    ) -> list[tuple[str, int]]:
+    """Every reporting unit under ``parent`` (its communes at any depth, or a commune's own units) in
+    each of ``years``, without the reference unit-year. An unknown parent, or one that did not exist
+    in one of the years, is an :class:`~danvan.core.errors.UnknownUnitError`."""
+    reg = registry or load_registry()
+    out = []
+    for y in years:
+        p = reg.get(parent, int(y))
+        out += [(u.code, int(y)) for u in reg.descendants(p.code, int(y), level=reg.reporting_level(p))]
     return [uy for uy in out if uy != REFERENCE]
 
 
@@ -108,15 +120,17 @@ def generate(unit_code: str, year: int, ref: dict[str, Decimal], cat: Catalogue)
     return out
 
 
-def write_demo_dirs(root: Path, unit_years=None, cat: Catalogue | None = None) -> list[tuple[str, int]]:
+def write_demo_dirs(root: Path, unit_years=None, cat: Catalogue | None = None,
+                    registry: UnitRegistry | None = None) -> list[tuple[str, int]]:
     """Write illustrative unit directories under ``root`` (the layout ``read_unit_dir`` reads)."""
     cat = cat or load_catalogue()
     ref_root = reference_root()
     ref = read_unit_dir(ref_root, *REFERENCE, cat)
-    reg = load_registry()
+    reg = registry or load_registry()
     done = []
-    for code, year in unit_years or demo_unit_years():
-        if (code, year) in set(reference_unit_years(ref_root)):
+    real = set(reference_unit_years(ref_root))
+    for code, year in unit_years or demo_unit_years(registry=reg):
+        if (code, year) in real:
             continue  # real data is never replaced by illustrative data
         unit = reg.get(code, year)
         base = root / code / str(year)
@@ -142,11 +156,13 @@ def write_demo_dirs(root: Path, unit_years=None, cat: Catalogue | None = None) -
     return done
 
 
-def load_demo(store: Store, unit_years=None, *, by: str = "danvan demo") -> int:
-    """Generate and import the illustrative unit-years into ``store``; return how many."""
+def load_demo(store: Store, unit_years=None, *, by: str = "danvan demo", registry: UnitRegistry | None = None) -> int:
+    """Generate and import the illustrative unit-years into ``store`` (default: Huế city 2021-2024);
+    return how many."""
     cat = load_catalogue()
+    reg = registry or load_registry()
     with tempfile.TemporaryDirectory(prefix="danvan-demo-") as tmp:
-        done = write_demo_dirs(Path(tmp), unit_years, cat)
+        done = write_demo_dirs(Path(tmp), unit_years, cat, reg)
         for code, year in done:
-            import_unit_dir(store, tmp, code, year, cat=cat, by=by)
+            import_unit_dir(store, tmp, code, year, cat=cat, by=by, registry=reg)
     return len(done)

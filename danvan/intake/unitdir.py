@@ -21,7 +21,7 @@ from ..core import settings
 from ..core.errors import IntakeError
 from ..core.vnformat import nfc
 from ..reference.catalogue import Catalogue, load_catalogue
-from ..reference.units import load_registry
+from ..reference.units import UnitRegistry, load_registry
 from ..store import META_SECTION, FigureValue, ImportResult, Store
 from .forms import read_file
 from .validate import RELATION_RULES, Place, check_unit_year, demote, format_findings
@@ -58,14 +58,15 @@ def reference_root() -> Path:
     return root / "data" / "reference"
 
 
-def _read_figures_csv(path: Path, unit_code: str, year: int, cat: Catalogue, *, strict: bool = False):
+def _read_figures_csv(path: Path, unit_code: str, year: int, cat: Catalogue, *, strict: bool = False,
+                      registry: UnitRegistry | None = None):
     """Figures of a unit directory's ``figures.csv`` through the validating CSV reader.
 
     Returns ``(figures, warnings)``; raises :class:`IntakeError` listing every error. A unit directory
     describes its unit-year completely, so figures relate to each other within the file only.
     ``strict=False`` (rendering from files) reports inconsistent relations as warnings.
     """
-    pf = read_file(path, catalogue=cat, registry=load_registry())
+    pf = read_file(path, catalogue=cat, registry=registry or load_registry())
     findings = list(pf.findings)
     mine, seen = [], set()
     for r in pf.rows:
@@ -85,8 +86,9 @@ def _read_figures_csv(path: Path, unit_code: str, year: int, cat: Catalogue, *, 
 
 
 def read_unit_dir(data_dir, unit_code: str, year: int, cat: Catalogue | None = None, *,
-                  strict: bool = False) -> UnitYearData:
-    """Read ``<data_dir>/<unit_code>/<year>/`` (figures, free text, metadata)."""
+                  strict: bool = False, registry: UnitRegistry | None = None) -> UnitYearData:
+    """Read ``<data_dir>/<unit_code>/<year>/`` (figures, free text, metadata; unit codes checked
+    against ``registry``, by default the shipped one with ``$DANVAN_UNITS``)."""
     cat = cat or load_catalogue()
     base = Path(data_dir) / unit_code / str(year)
     if not base.is_dir():
@@ -94,7 +96,8 @@ def read_unit_dir(data_dir, unit_code: str, year: int, cat: Catalogue | None = N
     data = UnitYearData(unit_code, int(year), source=str(base))
     fig_path = base / "figures.csv"
     if fig_path.exists():
-        data.figures, data.findings = _read_figures_csv(fig_path, unit_code, year, cat, strict=strict)
+        data.figures, data.findings = _read_figures_csv(fig_path, unit_code, year, cat, strict=strict,
+                                                        registry=registry)
         data.files.append(fig_path)
     for md in sorted((base / "text").glob("*.md")):
         data.texts[md.stem] = nfc(md.read_text(encoding="utf-8")).strip() + "\n"
@@ -117,14 +120,16 @@ def _meta_json(meta: dict) -> str:
 
 def import_unit_dir(
     store: Store, data_dir, unit_code: str, year: int, *, cat: Catalogue | None = None, by: str | None = None,
+    registry: UnitRegistry | None = None,
 ) -> ImportResult:
     """Store one unit-year directory in one transaction (figures, texts, metadata)."""
     cat = cat or load_catalogue()
-    d = read_unit_dir(data_dir, unit_code, year, cat, strict=True)
+    registry = registry or load_registry()
+    d = read_unit_dir(data_dir, unit_code, year, cat, strict=True, registry=registry)
     texts = {(unit_code, int(year), sec): body for sec, body in d.texts.items()}
     if d.meta:
         texts[(unit_code, int(year), META_SECTION)] = _meta_json(d.meta)
-    unit = load_registry().get(unit_code, int(year))
+    unit = registry.get(unit_code, int(year))
     with store.transaction() as con:
         result = store.write_import(
             file=d.source,

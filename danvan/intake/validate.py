@@ -73,6 +73,7 @@ RULES: dict[str, tuple[str, str]] = {
     "unknown_unit": (ERROR, "Mã đơn vị không có trong danh mục"),
     "unit_not_in_year": (ERROR, "Đơn vị không tồn tại trong năm báo cáo"),
     "unit_code_leading_zeros": (WARNING, "Mã đơn vị bị mất số 0 ở đầu"),
+    "unit_code_alias": (WARNING, "Mã đơn vị theo nguồn khác; đã dùng mã chuẩn"),
     "unit_year_mismatch": (ERROR, "Mã đơn vị/năm khác với thư mục"),
     # one cell
     "value_without_indicator": (ERROR, "Có số liệu nhưng không có mã chỉ tiêu"),
@@ -357,8 +358,10 @@ def parse_value(raw, ind: Indicator, place: Place, *, number_format: str = "") -
 def resolve_unit(raw, year: int | None, registry: UnitRegistry, place: Place) -> tuple[str | None, list[Finding]]:
     """The unit code (always a str) that ``raw`` means, checked against the registry for ``year``.
 
-    Excel turns "00004" into the number 4: a code that lost its leading zeros is restored only when
-    exactly one zero-padded form exists in the registry (reported as a warning).
+    Excel turns "00004" into the number 4: a code that lost its leading zeros is restored when a
+    zero-padded form exists in the registry, a commune's (5 digits) first, as data forms are a
+    commune's (reported as a warning). A code that is only another source's code for a unit
+    (aliases.csv) becomes the canonical code, with a warning carrying the note.
     """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None, [place.finding("missing_unit_code", "chưa ghi mã đơn vị (5 chữ số, ví dụ 19780)",
@@ -370,24 +373,31 @@ def resolve_unit(raw, year: int | None, registry: UnitRegistry, place: Place) ->
     if code.endswith(".0") and code[:-2].isdigit():
         code = code[:-2]
     if code.isdigit() and code not in registry and len(code) < 5:
-        padded = [code.zfill(n) for n in (5, 3, 2) if n > len(code) and code.zfill(n) in registry]
-        if len(padded) == 1:
+        padded = next((code.zfill(n) for n in (5, 3, 2) if n > len(code) and code.zfill(n) in registry), None)
+        if padded:
             out.append(place.finding(
                 "unit_code_leading_zeros",
-                f"mã đơn vị {code} bị mất số 0 ở đầu (Excel đã đổi thành số); đã hiểu là {padded[0]}. "
+                f"mã đơn vị {code} bị mất số 0 ở đầu (Excel đã đổi thành số); đã hiểu là {padded}. "
                 "Hãy định dạng ô mã đơn vị là Text",
-                found=code, expected=padded[0], unit_code=padded[0]))
-            code = padded[0]
+                found=code, expected=padded, unit_code=padded))
+            code = padded
     if code not in registry:
         return None, out + [place.finding(
-            "unknown_unit", "mã đơn vị không có trong danh mục đơn vị hành chính; kiểm tra lại mã (5 chữ số)",
+            "unknown_unit", "mã đơn vị không có trong danh mục đơn vị hành chính (hay trong tệp đơn vị tự đặt); "
+            "kiểm tra lại mã (5 chữ số; tìm theo tên: danvan units --search TÊN)",
             found=code, expected="một mã đơn vị trong danh mục, ví dụ 19780")]
     if year is not None:
         try:
-            registry.get(code, int(year))
+            unit, note = registry.resolve(code, int(year))
         except UnknownUnitError as exc:
             return None, out + [place.finding("unit_not_in_year", str(exc), found=f"{code} / {year}",
                                               expected=f"một đơn vị tồn tại trong năm {year}")]
+        if unit.code != code:
+            out.append(place.finding("unit_code_alias", f"{note} Đã ghi số liệu cho mã {unit.code}.",
+                                     found=code, expected=unit.code, unit_code=unit.code))
+            code = unit.code
+        elif note:
+            out.append(place.finding("unit_code_alias", note, found=code, expected=code, unit_code=code))
     return code, out
 
 

@@ -1,6 +1,7 @@
 """The city summary (``notebooks/city_summary.ipynb``, notebook kind "city"): every commune of a
-parent unit in one year — key figures, totals, emulation rankings and distributions. The numbers
-come from :class:`danvan.indicators.aggregate.UnitGroup`; this module only lays them out.
+parent unit in one year (a province, a district or city; a commune for a user's own units) — key
+figures, totals, emulation rankings and distributions. The numbers come from
+:class:`danvan.indicators.aggregate.UnitGroup`; this module only lays them out.
 """
 
 from __future__ import annotations
@@ -25,6 +26,17 @@ def _names(units: list[Unit]) -> str:
     return ", ".join(u.name for u in units)
 
 
+# how the summary names the units it covers, in this order ("Các phường, xã, thị trấn thuộc Tỉnh …")
+_KIND_ORDER = ("phường", "xã", "thị trấn", "đặc khu")
+
+
+def kinds_text(units: list[Unit]) -> str:
+    """The kinds of ``units`` as a summary names them: "phường, xã", "xã, thị trấn", "tổ dân phố"."""
+    present = list(dict.fromkeys(u.kind_word for u in units))
+    ordered = [k for k in _KIND_ORDER if k in present] + [k for k in present if k not in _KIND_ORDER]
+    return ", ".join(ordered) or "phường, xã"
+
+
 def _table_text(cols, rows) -> str:
     return "\n".join(" | ".join(r) for r in [cols, *rows])
 
@@ -34,7 +46,7 @@ class CitySummary(UnitGroup):
 
     def header(self) -> Block:
         title = f"TỔNG HỢP CÔNG TÁC DÂN VẬN CHÍNH QUYỀN NĂM {self.year}"
-        subject = f"Các phường, xã thuộc {self.parent.name}"
+        subject = f"Các {kinds_text(self.wards)} thuộc {self.parent.name}"
         blocks = summary_header(title, subject, key_figures=self.key_figures())
         if self.any_illustrative:
             real = [w.name for w in self.reporting if not self.illustrative.get(w.code)]
@@ -48,7 +60,7 @@ class CitySummary(UnitGroup):
     def coverage(self) -> Block:
         """Which wards reported (and, by name, which did not)."""
         n, total = len(self.reporting), len(self.wards)
-        paras = [f"Số đơn vị có số liệu năm {self.year}: {n}/{total} phường, xã."]
+        paras = [f"Số đơn vị có số liệu năm {self.year}: {n}/{total} {kinds_text(self.wards)}."]
         if self.missing:
             paras.append("Chưa có số liệu: " + _names(self.missing)
                          + ". Các số tổng hợp dưới đây chưa gồm các đơn vị này.")
@@ -96,13 +108,14 @@ class CitySummary(UnitGroup):
         return (f"thấp nhất {self._fmt(ind, d.low)} ({lo}), trung vị {self._fmt(ind, d.median)}, "
                 f"cao nhất {self._fmt(ind, d.high)} ({hi})")
 
-    def ward_table(self, codes=None, label: str = "Số liệu chính của các phường, xã") -> Block:
+    def ward_table(self, codes=None, label: str | None = None) -> Block:
         """Wards × indicators (short labels), as the reports write the figures; city totals below."""
         codes = codes or self.key_codes()
         cat = self.catalogue
         cols = ["Đơn vị"] + [cat[c].short_label for c in codes]
         rows = [[w.name] + [str(self.fig(c, w.code).u) for c in codes] for w in self.wards]
         foot = ["Toàn địa bàn"] + [self.total(c).text for c in codes]
+        label = label or f"Số liệu chính của các {kinds_text(self.wards)}"
         return Block("table", {"columns": cols, "rows": rows, "footer": foot, "codes": list(codes)},
                      wide_table(cols, rows, "city-wards", foot, label=label), _table_text(cols, [*rows, foot]))
 
@@ -110,11 +123,11 @@ class CitySummary(UnitGroup):
         """Section I: the key indicators of every ward (counts and amounts, then rates)."""
         codes = self.key_codes()
         cat = self.catalogue
-        blocks = [heading_block("I. Số liệu chính của các phường, xã")]
+        blocks = [heading_block(f"I. Số liệu chính của các {kinds_text(self.wards)}")]
         for part, what in (([c for c in codes if not cat[c].is_rate], "số đếm, số tiền"),
                            ([c for c in codes if cat[c].is_rate], "tỷ lệ")):
             if part:
-                blocks.append(self.ward_table(part, f"Số liệu chính của các phường, xã: {what}"))
+                blocks.append(self.ward_table(part, f"Số liệu chính của các {kinds_text(self.wards)}: {what}"))
         note = ("Dòng “Toàn địa bàn”: số đếm, số tiền là tổng của các đơn vị; tỷ lệ tính lại từ tổng tử số và "
                 "tổng mẫu số; tỷ lệ do từng đơn vị báo cáo không cộng được (“—”, xem phân bố ở mục II).")
         blocks.append(paragraphs_block([note], cls="table-note"))
@@ -129,7 +142,8 @@ class CitySummary(UnitGroup):
         rows = [[w.name] + [str(ranks[c][w.code]) if ranks[c][w.code] is not None else "—" for c in codes]
                 for w in self.wards]
         rules = [f"{cat[c].short_label} ({cat[c].label}): {rule_text(cat[c])}." for c in codes]
-        html = fragment("rankings", rules=rules, tie_rule=TIE_RULE, table=Markup(wide_table(cols, rows, "city-ranks", label="Xếp hạng thi đua của các phường, xã")))
+        table = wide_table(cols, rows, "city-ranks", label=f"Xếp hạng thi đua của các {kinds_text(self.wards)}")
+        html = fragment("rankings", rules=rules, tie_rule=TIE_RULE, table=Markup(table))
         return Block("table", {"columns": cols, "rows": rows, "rules": rules, "tie_rule": TIE_RULE},
                      html, "\n".join([TIE_RULE, *rules, _table_text(cols, rows)]))
 
@@ -170,7 +184,7 @@ class CitySummary(UnitGroup):
         dists = [(c, d) for c, d in dists if d.n]
         f = lambda x: None if x is None else float(x)  # noqa: E731
         return ChartSpec(
-            title=f"Phân bố một số tỷ lệ giữa các phường, xã năm {self.year}",
+            title=f"Phân bố một số tỷ lệ giữa các {kinds_text(self.wards)} năm {self.year}",
             categories=[wrap(cat[c].short_label, 40) for c, _d in dists],
             series=[("Thấp nhất", [f(d.low) for _c, d in dists]),
                     ("Trung vị", [f(d.median) for _c, d in dists]),

@@ -37,7 +37,7 @@ def report_meta(figs: Figures, overrides: dict | None = None) -> dict:
     parent = None
     if unit.parent_code:
         try:
-            parent = load_registry().get(unit.parent_code, year)
+            parent = (figs.registry or load_registry()).get(unit.parent_code, year)
         except LookupError:
             parent = None
     meta = {
@@ -145,10 +145,11 @@ class WardReport:
         db: str | None = None,
         data_dir: str | None = None,
         catalogue_files=(),
+        unit_files=(),
         meta: dict | None = None,
     ) -> "WardReport":
         figs = load_figures(unit_code, year, db=db or None, data_dir=data_dir or None,
-                            catalogue_files=catalogue_paths(catalogue_files))
+                            catalogue_files=catalogue_paths(catalogue_files), unit_files=unit_files)
         return cls(figs, meta)
 
     # ---- blocks ------------------------------------------------------------------------

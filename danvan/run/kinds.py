@@ -7,7 +7,11 @@ the ``danvan.notebook_kind`` entry point group (papermill's ``PapermillEngines``
 
 - ``ward``: one unit-year (and the prior year of its lineage, which it compares with);
 - ``trend``: one unit over ``first_year`` .. ``year``, following its lineage;
-- ``city``: every commune of ``parent_code`` in ``year``.
+- ``city``: every commune of ``parent_code`` in ``year`` (its descendants: a province's communes
+  are its grandchildren before 2025-07-01; a commune's own units for a commune).
+
+Every kind reads the unit registry with the user unit files of the ``units`` parameter (and
+``$DANVAN_UNITS``); :func:`with_unit_files` puts those files' content into the fingerprint.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from ..core.registry import Registry
 from ..indicators.lineage import members, unit_year_values
 from ..intake.unitdir import read_unit_dir
 from ..reference.catalogue import catalogue_paths, load_catalogue
-from ..reference.units import load_registry
+from ..reference.units import UnitRegistry, load_registry, unit_paths
 from ..store import Store
 
-__all__ = ["Dependency", "NotebookKind", "notebook_kinds", "WardKind", "TrendKind", "CityKind"]
+__all__ = ["Dependency", "NotebookKind", "notebook_kinds", "WardKind", "TrendKind", "CityKind", "registry",
+           "with_unit_files"]
 
 MAX_TREND_YEARS = 30
 
@@ -43,6 +48,21 @@ def _store(params: dict) -> Store:
     return Store(params.get("db") or None).require()
 
 
+def registry(params: dict) -> UnitRegistry:
+    """The unit registry a report reads: the shipped one, ``$DANVAN_UNITS`` and the ``units`` parameter."""
+    return load_registry(*unit_paths(params.get("units")))
+
+
+def with_unit_files(dep: Dependency, params: dict) -> Dependency:
+    """``dep`` with the content of the user unit files in its fingerprint (unchanged without any)."""
+    files = registry(params).sources[1:]
+    if not files:
+        return dep
+    digest = ",".join(f"{Path(f).name}:{sha256_file(f)}" for f in files)
+    return Dependency(hashlib.sha256(f"{dep.fingerprint}|units:{digest}".encode()).hexdigest(), dep.source,
+                      dep.illustrative)
+
+
 def _lookup(params: dict, fingerprints):
     """``(code, year) -> (fingerprint, illustrative)``: from the batch's bulk fingerprints when given,
     else from the data directory or the store."""
@@ -51,9 +71,10 @@ def _lookup(params: dict, fingerprints):
     data_dir = params.get("data_dir") or None
     store = None if data_dir else _store(params)
     cat = load_catalogue(*catalogue_paths(params.get("catalogue")))
+    reg = registry(params)
 
     def look(code: str, year: int) -> tuple[str, bool]:
-        _vals, ill, fp = unit_year_values(code, year, cat, store, data_dir)
+        _vals, ill, fp = unit_year_values(code, year, cat, store, data_dir, reg)
         return fp, ill
 
     return look
@@ -98,7 +119,7 @@ class WardKind(NotebookKind):
         code, year = params["unit_code"], int(params["year"])
         if params.get("data_dir"):
             cat = load_catalogue(*catalogue_paths(params.get("catalogue")))
-            d = read_unit_dir(params["data_dir"], code, year, cat)
+            d = read_unit_dir(params["data_dir"], code, year, cat, registry=registry(params))
             dep = Dependency(d.fingerprint, f"tệp {code}/{year}", d.illustrative)
         elif fingerprints is not None and (code, year) in fingerprints:
             fp, ill = fingerprints[(code, year)]
@@ -117,7 +138,7 @@ class WardKind(NotebookKind):
         """Fingerprint of the prior year a ward report compares with (its lineage members' data)."""
         year = int(params["year"])
         try:
-            reg = load_registry()
+            reg = registry(params)
             unit = reg.get(params["unit_code"], year)
             pairs = [(m.code, year - 1) for m in members(unit, year - 1, reg)]
         except UnknownUnitError:
@@ -149,7 +170,7 @@ class TrendKind(NotebookKind):
 
     @staticmethod
     def pairs(params: dict) -> list[tuple[str, int]]:
-        reg = load_registry()
+        reg = registry(params)
         year, first = int(params["year"]), int(params.get("first_year") or params["year"])
         unit = reg.get(params["unit_code"], year)
         pairs = []
@@ -178,11 +199,14 @@ class TrendKind(NotebookKind):
 
 
 class CityKind(NotebookKind):
-    """Every commune of a parent unit in one year."""
+    """Every commune of a parent unit in one year (any depth: a province's, a district's), or a
+    commune's own units."""
 
     def dependency(self, params: dict, fingerprints: dict | None) -> Dependency:
         year = int(params["year"])
-        wards = load_registry().children(params["parent_code"], year, level="commune")
+        reg = registry(params)
+        parent = reg.get(params["parent_code"], year)
+        wards = reg.descendants(parent.code, year, level=reg.reporting_level(parent))
         return unit_years_dependency([(w.code, year) for w in wards], params, fingerprints,
                                      label=f"{params['parent_code']}/{year} ({len(wards)} đơn vị)")
 

@@ -2,8 +2,10 @@
 
 A notebook's ``parameters`` cell *is* its schema: names, annotated types and defaults
 (``unit_code: str = "19780"``), read with papermill's own inspector. Unknown names, wrong types, a
-unit code that is not a 5-character string of a unit existing that year, and a unit-year without
-data are errors whose message names the fix.
+unit code that is not a 5-character string of a unit existing that year (or a user unit's code, of
+the unit files in the ``units`` parameter), and a unit-year without data are errors whose message
+names the fix. A code that is only another source's code for a unit (aliases.csv) is replaced by
+the canonical code, with an :class:`~danvan.reference.units.AliasWarning` carrying the note.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import datetime as _dt
 import difflib
 import functools
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import ParameterError, UnitCodeError, UnknownUnitError
-from ..reference.units import check_code_format, load_registry
+from ..reference.units import AliasWarning, check_code_format, is_user_code, load_registry, unit_paths
 from .kinds import notebook_kinds
 from .notebooks import notebook_meta
 
@@ -108,7 +111,9 @@ def validate_parameters(notebook, params: dict, *, check_data: bool = True) -> d
                 ) from None
     if "unit_code" in specs or "year" in specs:
         full = defaults(notebook) | values
-        _check_unit_year(full, specs, check_data, notebook_meta(Path(notebook)).get("kind", "ward"))
+        key, canonical = _check_unit_year(full, specs, check_data, notebook_meta(Path(notebook)).get("kind", "ward"))
+        if key and canonical != full.get(key):
+            values[key] = canonical
     return values
 
 
@@ -123,11 +128,13 @@ def defaults(notebook) -> dict:
     return out
 
 
-def _check_unit_year(full: dict, specs: dict, check_data: bool, kind: str = "ward") -> None:
+def _check_unit_year(full: dict, specs: dict, check_data: bool, kind: str = "ward") -> tuple[str | None, str]:
+    """Check the unit code and year; return ``(parameter name, canonical code)`` (``(None, "")``
+    when the notebook has no unit parameter)."""
     code_key = "unit_code" if "unit_code" in specs else "parent_code" if "parent_code" in specs else None
     year = full.get("year")
     if code_key is None or year is None:
-        return
+        return None, ""
     code = full.get(code_key)
     try:
         year_ok = 1900 <= int(year) <= 2100
@@ -139,14 +146,18 @@ def _check_unit_year(full: dict, specs: dict, check_data: bool, kind: str = "war
         check_code_format(code)
     except UnitCodeError as exc:
         raise ParameterError(f"parameter {code_key}: {exc}") from None
-    if code_key == "unit_code" and len(code) != 5:  # "474" is a district (city), not a ward/commune
+    if code_key == "unit_code" and len(code) != 5 and not is_user_code(code):
+        # "474" is a district (city), not a ward/commune
         raise ParameterError(
             f"parameter unit_code: {code!r} is not a 5-character ward/commune code such as '19780' "
-            "(2- and 3-digit codes are provinces and districts)"
+            "(2- and 3-digit codes are provinces and districts; a user unit's code looks like '19780-03')"
         )
     try:
-        load_registry().get(code, int(year))
+        unit, note = load_registry(*unit_paths(full.get("units"))).resolve(code, int(year))
     except UnknownUnitError as exc:
         raise ParameterError(f"parameter {code_key}: {exc}") from None
+    if note:
+        warnings.warn(note, AliasWarning, stacklevel=3)
     if check_data and code_key == "unit_code":
-        notebook_kinds.get(kind).check_data(full)
+        notebook_kinds.get(kind).check_data(full | {code_key: unit.code})
+    return code_key, unit.code

@@ -20,10 +20,9 @@ from ..export.formats import export_formats
 from ..export.html import TEMPLATE_PATH
 from ..export.notebook import key_figures_of
 from ..reference.catalogue import catalogue_paths, load_catalogue
-from ..reference.units import load_registry
 from ..report.narrative import templates_digest
 from ..report.style import STYLESHEETS
-from .kinds import Dependency, notebook_kinds
+from .kinds import Dependency, notebook_kinds, registry, with_unit_files
 from .notebooks import notebook_info
 from .params import defaults, validate_parameters
 from .provenance import code_digest, report_provenance
@@ -71,7 +70,7 @@ def _unit_name(params: dict) -> str:
     if not code:
         return ""
     try:
-        return load_registry().get(code, int(params.get("year", 0))).name
+        return registry(params).get(code, int(params.get("year", 0))).name
     except (LookupError, ValueError):
         return code
 
@@ -123,7 +122,7 @@ def plan(
     if check and bulk and kind == "ward" and not full.get("data_dir"):
         if (full["unit_code"], int(full["year"])) not in fingerprints:
             raise NoDataError(f"no data for unit {full['unit_code']} in {full['year']}")
-    dep = notebook_kinds.get(kind).dependency(full, fingerprints)
+    dep = with_unit_files(notebook_kinds.get(kind).dependency(full, fingerprints), full)
     digests = digests or static_digests()
     if full.get("catalogue"):
         # a user catalogue passed as a parameter is an input too: its content goes into the key

@@ -6,24 +6,28 @@
     reports:
       - notebook: ward_report.ipynb
         units: {parent: "474"}        # every commune of Thành phố Huế in each year
+        params: {units: "my-units.csv"}   # optional: user unit files (docs/units.md)
       - notebook: city_summary.ipynb
         params: {parent_code: "474"}
 
 ``units`` is a list of code strings, ``all`` (every unit-year with data in the store) or
-``{parent: CODE}``. Each entry × year × unit becomes one report with parameters
-``{unit_code, year} ∪ params``.
+``{parent: CODE}``: every commune under CODE in that year at any depth (a province's communes are
+its grandchildren before 2025-07-01), or a commune's own units when CODE is a commune. Each entry ×
+year × unit becomes one report with parameters ``{unit_code, year} ∪ params``; user unit files given
+to :func:`expand` are added to every report's ``units`` parameter.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from ..core.errors import RunSetError
+from ..core.errors import RunSetError, UnknownUnitError
 from ..export.formats import FORMATS
-from ..reference.units import load_registry
+from .kinds import registry
 from .notebooks import resolve_notebook
 
 __all__ = ["ReportSpec", "RunSet", "load_runset", "expand", "parse_units"]
@@ -92,23 +96,31 @@ def load_runset(path) -> RunSet:
     return RunSet(doc.get("name", path.stem), years, reports, formats, str(path))
 
 
-def expand(runset: RunSet, *, available: set[tuple[str, int]]) -> list[tuple[Path, dict]]:
-    """(notebook, parameters) of every report of the run set."""
-    reg = load_registry()
+def expand(runset: RunSet, *, available: set[tuple[str, int]], unit_files: str = "") -> list[tuple[Path, dict]]:
+    """(notebook, parameters) of every report of the run set; ``unit_files``: user unit files
+    (paths joined by ``os.pathsep``) added to every report's ``units`` parameter."""
     jobs = []
     for spec in runset.reports:
         nb = resolve_notebook(spec.notebook)
+        params = dict(spec.params)
+        if unit_files:
+            params["units"] = os.pathsep.join(p for p in (params.get("units") or "", unit_files) if p)
+        reg = registry(params)
         for year in runset.years:
             if spec.units is None:
-                jobs.append((nb, {"year": year, **spec.params}))
+                jobs.append((nb, {"year": year, **params}))
                 continue
             if spec.units == "all":
                 codes = sorted(u for u, y in available if y == year)
             elif isinstance(spec.units, dict):
-                codes = [u.code for u in reg.children(spec.units["parent"], year, level="commune")]
+                try:
+                    parent = reg.get(spec.units["parent"], year)
+                except UnknownUnitError as exc:
+                    raise RunSetError(f"{runset.source or runset.name}: units.parent: {exc}") from None
+                codes = [u.code for u in reg.descendants(parent.code, year, level=reg.reporting_level(parent))]
             else:
                 codes = list(spec.units)
-            jobs.extend((nb, {"unit_code": c, "year": year, **spec.params}) for c in codes)
+            jobs.extend((nb, {"unit_code": c, "year": year, **params}) for c in codes)
     return jobs
 
 

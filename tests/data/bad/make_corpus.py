@@ -336,6 +336,8 @@ def make(out: Path) -> list[str]:
         rows = [[c for i, c in enumerate(r) if i != 7] for r in base]
         csv_file("csv_missing_value_column.csv", to_csv(rows))
         csv_file("csv_unit_code_lost_zeros.csv", to_csv(csv_lines(unit="4")))
+        # vietnam-provinces' code of Phường Thuận Hóa (QĐ 19/2025/QĐ-TTg: 19789): resolves, with a note
+        csv_file("csv_unit_code_alias.csv", to_csv(csv_lines(unit="19786", year=2026)))
         words = dict(reference_values())
         words.update({"REV_TOTAL": "7.967.592.178 đồng", "CNCD_GIFT_PORTIONS": "1.109 suất",
                       "CIT_PERIODIC_CITIZENS": "không", "CULT_FAMILIES_PCT": "95,2",
