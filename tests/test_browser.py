@@ -338,8 +338,10 @@ def test_portal_lists_every_report_of_the_main_job(open_page, site, manifest):
     ("phuong duc", {"19780"}),
     ("PHƯỜNG   ĐÚC", {"19780"}),
     ("Phường Phường Đúc", {"19780"}),
-    ("thuan hoa", {"19762", "19789"}),  # Thuận Hòa; and 19789, Phường Thuận Hóa from 2025 (Phú Nhuận before)
-    ("Thuận Hòa", {"19762", "19789"}),
+    # Thuận Hòa; 19789, Phường Thuận Hóa from 2025-07 (Phú Nhuận before); 474, Quận Thuận Hóa in 2025
+    # (Thành phố Huế before): every name a code had is searched
+    ("thuan hoa", {"19762", "19789", "474"}),
+    ("Thuận Hòa", {"19762", "19789", "474"}),
     ("thuy", {"19807", "19813", "19963", "19981"}),  # Thuỷ (old tone placement) and Thủy alike
     ("19780", {"19780"}),
     ("20032", {"20032"}),
@@ -553,10 +555,13 @@ def test_change_phrases_are_the_library_s(open_page, site):
 
 def test_unit_page_of_a_renamed_code_and_of_a_parent(open_page, site):
     p, page = _portal(open_page, site, hash_="#/don-vi/19789")
-    assert page.inner_text("#unit-title") == "Phường Thuận Hóa"
-    assert "Trước đây: Phường Phú Nhuận (đến năm 2024, thuộc Thành phố Huế)" in page.inner_text("#view-unit")
+    assert page.inner_text("#unit-title") == "Phường Phú Nhuận"  # as in its reports (2023)
+    assert ("Qua các năm: Phường Phú Nhuận (đến năm 2024, thuộc Thành phố Huế); "
+            "Phường Thuận Hóa (từ năm 2025, thuộc Thành phố Huế).") in page.inner_text("#view-unit")
     page.evaluate("() => { location.hash = '#/don-vi/474'; }")
     page.wait_for_function("() => document.querySelector('#unit-title').textContent === 'Thành phố Huế'")
+    assert ("Qua các năm: Thành phố Huế (đến năm 2024, thuộc Tỉnh Thừa Thiên Huế); Quận Thuận Hóa (từ năm 2025, "
+            "thuộc Thành phố Huế).") in page.inner_text("#view-unit")  # code 474 was reused in 2025
     kids = page.eval_on_selector_all(".children li a", "as => as.map(a => a.textContent)")
     assert len(kids) == 36 and "Phường Phú Nhuận" in kids and "Phường Thuận Hóa" not in kids  # as in 2023
     assert "Tỉnh Thừa Thiên Huế" in page.inner_text("nav[aria-label='Đường dẫn']")

@@ -505,12 +505,20 @@
     var crumbs = h("nav", { "aria-label": "Đường dẫn" }, h("ol", { class: "crumbs" },
       h("li", null, h("a", { href: lastListHash, text: "Danh sách báo cáo" })),
       chain.map(function (c) { return h("li", null, h("a", { href: "#/don-vi/" + encodeURIComponent(U.code[c]), text: nameAt(c, refYear) })); }),
-      h("li", { "aria-current": "page", text: U.name[u] })));
+      h("li", { "aria-current": "page", text: nameAt(u, refYear) })));
     var par = parAt(u, refYear);
     var facts = "Mã đơn vị " + U.code[u] + (par >= 0 ? " · thuộc " + nameAt(par, refYear) : "");
-    var former = (PER[u] || []).filter(function (p) { return p[1] !== U.name[u]; }).map(function (p) {
-      return p[1] + " (đến năm " + p[0] + (p[2] >= 0 ? ", thuộc " + U.name[p[2]] : "") + ")";
+    // a code renamed, placed elsewhere or reused after a merger: its names and parents over the years
+    var pers = PER[u] || [], history = [];
+    pers.forEach(function (p, j) {
+      var from = j ? pers[j - 1][0] + 1 : null;
+      var span = from === null ? "đến năm " + p[0] : from === p[0] ? "năm " + p[0] : "năm " + from + "–" + p[0];
+      history.push(p[1] + " (" + span + (p[2] >= 0 ? ", thuộc " + nameAt(p[2], p[0]) : "") + ")");
     });
+    if (pers.length) {
+      var after = pers[pers.length - 1][0] + 1;
+      history.push(U.name[u] + " (từ năm " + after + (U.par[u] >= 0 ? ", thuộc " + nameAt(U.par[u], after) : "") + ")");
+    }
     var quick = h("ul", { class: "quick" });
     var tr = latest(recs, "trend");
     if (tr >= 0) {
@@ -540,9 +548,9 @@
             X[r] && X[r].e ? h("span", { class: "err", text: " Lỗi: " + X[r].e }) : null);
         }))));
     });
-    var parts = [crumbs, h("h1", { tabindex: "-1", id: "unit-title", text: U.name[u] }),
+    var parts = [crumbs, h("h1", { tabindex: "-1", id: "unit-title", text: nameAt(u, refYear) }),
       h("p", { class: "lead", text: facts }),
-      former.length ? h("p", { class: "note", text: "Trước đây: " + former.join("; ") + "." }) : null];
+      history.length ? h("p", { class: "note", text: "Qua các năm: " + history.join("; ") + "." }) : null];
     if (quick.children.length) {
       parts.push(h("section", { "aria-labelledby": "sec-links" }, h("h2", { id: "sec-links", text: "Xem thêm" }), quick));
     }
@@ -562,7 +570,7 @@
         }))));
     }
     unitView.replaceChildren.apply(unitView, parts.filter(Boolean));
-    document.title = U.name[u] + " – " + SITE;
+    document.title = nameAt(u, refYear) + " – " + SITE;
     window.scrollTo(0, 0);
     $("unit-title").focus();
   }
