@@ -485,7 +485,10 @@ def test_recipients_always_end_with_luu_vt(reference_report):
     assert r.end().data["recipients"] == ["- UBND thành phố;", "- Lưu: VT."]
 
 
-@pytest.mark.parametrize("path", ["danvan/export/pdf.py", "danvan/export/word.py", "danvan/export/static/report.css",
+@pytest.mark.parametrize("path", ["danvan/export/pdf.py", "danvan/export/word.py", "danvan/report/static/report.css",
+                                  "danvan/report/static/report-screen.css", "danvan/report/style.py",
+                                  "danvan/run/templates/portal.html.j2", "danvan/run/static/portal.js",
+                                  "danvan/run/static/portal.css",
                                   "danvan/export/templates/report.html.j2", *sorted(
                                       str(p.relative_to(REPO)) for p in (REPO / "danvan" / "report" / "templates" / "html").glob("*.j2"))])
 def test_no_ward_hard_coded_in_layout_code(path):

@@ -9,18 +9,12 @@ import re
 from pathlib import Path
 
 from .. import __version__
+from ..report.style import report_css, unwrap_block
 from .notebook import is_dropped
 
-__all__ = ["export_html", "report_css", "warm_up", "TEMPLATE_PATH", "CSS_PATH"]
+__all__ = ["export_html", "report_css", "warm_up", "TEMPLATE_PATH"]
 
-_HERE = Path(__file__).resolve().parent
-TEMPLATE_PATH = _HERE / "templates" / "report.html.j2"
-CSS_PATH = _HERE / "static" / "report.css"
-
-
-@functools.lru_cache(maxsize=1)
-def report_css() -> str:
-    return CSS_PATH.read_text(encoding="utf-8")
+TEMPLATE_PATH = Path(__file__).resolve().parent / "templates" / "report.html.j2"
 
 
 @functools.lru_cache(maxsize=1)
@@ -51,8 +45,10 @@ _GLYPH_DEF = re.compile(r'<path id="(?P<id>LiberationSerif[^"]*)"(?: d="[^"]*")?
 
 
 def _report_preprocessor():
-    """nbconvert preprocessor: keep the cells the audience reads, and define each chart glyph
-    outline once per page (every inline SVG chart would otherwise repeat ~30 KB of the same glyphs)."""
+    """nbconvert preprocessor: keep the cells the audience reads, take the notebook copy of the
+    stylesheet out of each block output (the page has it once, in its head), and define each chart
+    glyph outline once per page (every inline SVG chart would otherwise repeat ~30 KB of the same
+    glyphs)."""
     from nbconvert.preprocessors import Preprocessor
 
     class ReportPreprocessor(Preprocessor):
@@ -72,7 +68,7 @@ def _report_preprocessor():
                     html = out.get("data", {}).get("text/html")
                     if html is not None:
                         html = "".join(html) if isinstance(html, list) else html
-                        out["data"]["text/html"] = _GLYPH_DEF.sub(once, html)
+                        out["data"]["text/html"] = _GLYPH_DEF.sub(once, unwrap_block(html))
             return nb, resources
 
     return ReportPreprocessor

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..report.blocks import MIME_BLOCK
 
-__all__ = ["HIDDEN_TAGS", "ANALYST_TAGS", "dropped_tags", "is_dropped", "blocks_of", "chart_specs"]
+__all__ = ["HIDDEN_TAGS", "ANALYST_TAGS", "dropped_tags", "is_dropped", "blocks_of", "chart_specs", "key_figures_of"]
 
 # cells never in a report, and cells only analysts see (dropped from the official HTML/PDF/DOCX)
 HIDDEN_TAGS = frozenset({"analyst-only"})
@@ -64,3 +64,9 @@ def chart_specs(block: dict) -> list[dict]:
     for child in block.get("children", []) or []:
         out.extend(chart_specs(child))
     return out
+
+
+def key_figures_of(nb) -> dict | None:
+    """The key figures a report states (the ``key_figures`` of its header or title block: see
+    :meth:`danvan.indicators.figures.Figures.key_figures`), or None when it states none."""
+    return next((b["key_figures"] for b in blocks_of(nb) if isinstance(b.get("key_figures"), dict)), None)

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from ..core.vnformat import nfc
 from .charts import ChartSpec, render_svg
 from .html import fragment
+from .style import wrap_block
 
 __all__ = [
     "Block",
@@ -68,9 +69,11 @@ class Block:
         return d
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        # in a notebook the block brings its (scoped) styles, so that the analyst sees what readers
+        # will see; the export stage takes them out again (danvan.report.style.unwrap_block)
         return {
             "text/plain": self.text or f"<danvan {self.kind}>",
-            "text/html": str(self.html),
+            "text/html": str(wrap_block(self.html)),
             MIME_BLOCK: self.to_json(),
         }
 
@@ -123,20 +126,23 @@ def banner_block(text: str) -> Block:
     return Block("banner", {"text": text}, fragment("banner", text=text), text)
 
 
-def summary_header(title: str, subject: str) -> list[Block]:
+def summary_header(title: str, subject: str, **data) -> list[Block]:
     """Title and subject of a summary document (city summary, trend): two "heading" blocks, not an
-    NĐ 30 header (a summary has no issuer or number), so that the Word export rebuilds them as headings."""
+    NĐ 30 header (a summary has no issuer or number), so that the Word export rebuilds them as headings.
+    ``data``: more JSON of the title block (e.g. ``key_figures``)."""
     return [
-        Block("heading", {"level": 1, "text": title, "role": "title"}, fragment("summary_title", title=title), title),
+        Block("heading", {"level": 1, "text": title, "role": "title", **data}, fragment("summary_title", title=title),
+              title),
         Block("heading", {"level": 2, "text": subject, "role": "subject"},
               fragment("summary_subject", subject=subject), subject),
     ]
 
 
-def wide_table(columns, rows, cls: str, foot=None) -> Markup:
-    """HTML of a table whose first column is a label and the others values (``foot``: a total row)."""
+def wide_table(columns, rows, cls: str, foot=None, *, label: str) -> Markup:
+    """HTML of a table whose first column is a label and the others values (``foot``: a total row),
+    in its own scrolling box named ``label`` (on a phone the table scrolls there, not the page)."""
     return fragment("wide_table", columns=columns, rows=rows, cls=cls, foot=foot, table_style=WIDE_TABLE_STYLE,
-                    cell_style=WIDE_CELL_STYLE)
+                    cell_style=WIDE_CELL_STYLE, label=label)
 
 
 def table_note(text: str) -> Markup:

@@ -47,7 +47,7 @@ class CitySummary(UnitGroup):
     def header(self) -> Block:
         title = f"TỔNG HỢP CÔNG TÁC DÂN VẬN CHÍNH QUYỀN NĂM {self.year}"
         subject = f"Các {kinds_text(self.wards)} thuộc {self.parent.name}"
-        blocks = summary_header(title, subject)
+        blocks = summary_header(title, subject, key_figures=self.key_figures())
         if self.any_illustrative:
             real = [w.name for w in self.reporting if not self.illustrative.get(w.code)]
             text = ILLUSTRATIVE
@@ -94,7 +94,7 @@ class CitySummary(UnitGroup):
             rows.append(row)
             items.append({"section": None, "row": row})
         html = fragment("totals_table", columns=cols, items=items, table_style=WIDE_TABLE_STYLE,
-                        cell_style=WIDE_CELL_STYLE)
+                        cell_style=WIDE_CELL_STYLE, label="Số liệu tổng hợp toàn địa bàn")
         return Block("table", {"columns": cols, "rows": rows}, html, _table_text(cols, rows))
 
     def _fmt(self, ind: Indicator, v: Decimal | None) -> str:
@@ -108,24 +108,26 @@ class CitySummary(UnitGroup):
         return (f"thấp nhất {self._fmt(ind, d.low)} ({lo}), trung vị {self._fmt(ind, d.median)}, "
                 f"cao nhất {self._fmt(ind, d.high)} ({hi})")
 
-    def ward_table(self, codes=None) -> Block:
+    def ward_table(self, codes=None, label: str | None = None) -> Block:
         """Wards × indicators (short labels), as the reports write the figures; city totals below."""
         codes = codes or self.key_codes()
         cat = self.catalogue
         cols = ["Đơn vị"] + [cat[c].short_label for c in codes]
         rows = [[w.name] + [str(self.fig(c, w.code).u) for c in codes] for w in self.wards]
         foot = ["Toàn địa bàn"] + [self.total(c).text for c in codes]
+        label = label or f"Số liệu chính của các {kinds_text(self.wards)}"
         return Block("table", {"columns": cols, "rows": rows, "footer": foot, "codes": list(codes)},
-                     wide_table(cols, rows, "city-wards", foot), _table_text(cols, [*rows, foot]))
+                     wide_table(cols, rows, "city-wards", foot, label=label), _table_text(cols, [*rows, foot]))
 
     def ward_tables(self) -> Block:
         """Section I: the key indicators of every ward (counts and amounts, then rates)."""
         codes = self.key_codes()
         cat = self.catalogue
         blocks = [heading_block(f"I. Số liệu chính của các {kinds_text(self.wards)}")]
-        for part in ([c for c in codes if not cat[c].is_rate], [c for c in codes if cat[c].is_rate]):
+        for part, what in (([c for c in codes if not cat[c].is_rate], "số đếm, số tiền"),
+                           ([c for c in codes if cat[c].is_rate], "tỷ lệ")):
             if part:
-                blocks.append(self.ward_table(part))
+                blocks.append(self.ward_table(part, f"Số liệu chính của các {kinds_text(self.wards)}: {what}"))
         note = ("Dòng “Toàn địa bàn”: số đếm, số tiền là tổng của các đơn vị; tỷ lệ tính lại từ tổng tử số và "
                 "tổng mẫu số; tỷ lệ do từng đơn vị báo cáo không cộng được (“—”, xem phân bố ở mục II).")
         blocks.append(paragraphs_block([note], cls="table-note"))
@@ -140,7 +142,8 @@ class CitySummary(UnitGroup):
         rows = [[w.name] + [str(ranks[c][w.code]) if ranks[c][w.code] is not None else "—" for c in codes]
                 for w in self.wards]
         rules = [f"{cat[c].short_label} ({cat[c].label}): {rule_text(cat[c])}." for c in codes]
-        html = fragment("rankings", rules=rules, tie_rule=TIE_RULE, table=Markup(wide_table(cols, rows, "city-ranks")))
+        table = wide_table(cols, rows, "city-ranks", label=f"Xếp hạng thi đua của các {kinds_text(self.wards)}")
+        html = fragment("rankings", rules=rules, tie_rule=TIE_RULE, table=Markup(table))
         return Block("table", {"columns": cols, "rows": rows, "rules": rules, "tie_rule": TIE_RULE},
                      html, "\n".join([TIE_RULE, *rules, _table_text(cols, rows)]))
 

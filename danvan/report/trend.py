@@ -83,7 +83,7 @@ class TrendReport:
         s = self.series
         cols = ["Chỉ tiêu"] + [str(y) + ("*" if s.point(y) and s.point(y).aggregated else "") for y in s.years]
         rows = [[s.catalogue[c].short_label] + [str(s.fig(c, y).u) for y in s.years] for c in self.codes]
-        html = wide_table(cols, rows, "trend")
+        html = wide_table(cols, rows, "trend", label="Số liệu các năm")
         if any(s.point(y) and s.point(y).aggregated for y in s.years):
             html = Markup(html + table_note(f"(*) {s.note()}"))
         return Block("table", {"columns": cols, "rows": rows}, html, _table_text(cols, rows))
@@ -105,7 +105,7 @@ class TrendReport:
             rows.append(row)
         note = ("“—”: không so sánh được (thiếu số liệu một trong hai năm, hoặc một năm là số liệu chính thức "
                 "còn năm kia là số liệu minh họa).")
-        html = Markup(wide_table(cols, rows, "trend-changes") + table_note(note))
+        html = Markup(wide_table(cols, rows, "trend-changes", label="Thay đổi so với năm trước") + table_note(note))
         return Block("table", {"columns": cols, "rows": rows, "note": note}, html, _table_text(cols, rows))
 
     def chart_spec(self, code: str) -> ChartSpec:

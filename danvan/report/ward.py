@@ -159,7 +159,8 @@ class WardReport:
         place_date = f"{m['place']}, {_date_text(m, year)}"
         html = fragment("nd30_header", m=m, number=number, place_date=place_date, quoc_hieu=QUOC_HIEU,
                         tieu_ngu=TIEU_NGU)
-        blocks = [Block("header", {"meta": _jsonable(m), "place_date": nfc(place_date)}, html, m["subject"])]
+        data = {"meta": _jsonable(m), "place_date": nfc(place_date), "key_figures": self.figs.key_figures()}
+        blocks = [Block("header", data, html, m["subject"])]
         if self.figs.illustrative:
             blocks.append(banner_block(ILLUSTRATIVE))
         return group(blocks)
@@ -254,7 +255,10 @@ class WardReport:
         """The figures of a section as a table (label, value with unit)."""
         df = self.figs.to_frame(section)
         rows = [[r.label, r.text] for r in df.itertuples()]
-        return Block("table", {"columns": ["Chỉ tiêu", "Số liệu"], "rows": rows}, fragment("figures_table", rows=rows),
+        sec = self.figs.catalogue.sections.get(section)
+        label = f"Bảng số liệu – {sec.title}" if sec else "Bảng số liệu"
+        return Block("table", {"columns": ["Chỉ tiêu", "Số liệu"], "rows": rows},
+                     fragment("figures_table", rows=rows, label=label),
                      "\n".join(f"{a}: {b}" for a, b in rows))
 
     def end(self) -> Block:

@@ -1,6 +1,6 @@
 """Batch runs: every unit and year of a run set (:mod:`danvan.run.runset`), in parallel warm
 workers (local processes or a Dask cluster, :mod:`danvan.run.executors`), incremental,
-fault-isolated, with one progress bar, a manifest and an index page.
+fault-isolated, with one progress bar, a manifest and the portal page (:mod:`danvan.run.portal`).
 
 Planning validates every parameter and fingerprints every input before any kernel starts. A report
 is skipped when its cache key (notebook, parameters, data, catalogue, templates, danvan code,
@@ -27,8 +27,8 @@ from tqdm.auto import tqdm
 from ..core.errors import MachineFault, NoDataError, RunSetError
 from ..store import Store
 from .executors import DaskExecutor, Executor, LocalExecutor
-from .index import write_index
 from .outputs import outputs_lock, read_manifest, relative_files, sweep_temp_files, write_manifest
+from .portal import write_portal
 from .render import RenderOutcome, RenderTask, plan, static_digests
 
 __all__ = ["run_batch", "BatchResult"]
@@ -188,6 +188,6 @@ def _save(outputs: Path, manifest: dict, result: BatchResult, *, index: bool = F
     try:
         write_manifest(outputs, manifest)
         if index:
-            write_index(outputs, manifest)
+            write_portal(outputs, manifest)
     except MachineFault as fault:
         result.fault = result.fault or str(fault)

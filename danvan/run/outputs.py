@@ -1,5 +1,5 @@
 """The outputs folder of a batch: its lock, the manifest of every report, and the sweeping of
-temporary files a killed run left behind (the index page: :mod:`danvan.run.index`)."""
+temporary files a killed run left behind (the portal page: :mod:`danvan.run.portal`)."""
 
 from __future__ import annotations
 

@@ -24,9 +24,11 @@ from .. import __version__
 from ..core.errors import MachineFault, NoDataError
 from ..core.files import atomic_write, commit_file, machine_fault
 from ..export.formats import FORMATS, export_formats
-from ..export.html import CSS_PATH, TEMPLATE_PATH
+from ..export.html import TEMPLATE_PATH
+from ..export.notebook import key_figures_of
 from ..reference.catalogue import catalogue_paths, load_catalogue
 from ..report.narrative import templates_digest
+from ..report.style import STYLESHEETS
 from .kinds import Dependency, notebook_kinds, registry, with_unit_files
 from .notebooks import notebook_info
 from .params import defaults, validate_parameters
@@ -66,6 +68,7 @@ class RenderOutcome:
     attempts: int = 1
     peak_rss_mb: float = 0.0  # peak resident memory of the process that rendered it
     fault: str = ""  # a machine fault (full or read-only disk): the message; the batch stops
+    figures: dict | None = None  # the key figures the report states (the portal's unit pages)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -99,7 +102,7 @@ def static_digests() -> dict:
     """Digests of what every report depends on besides its own inputs (a batch computes them once)."""
     cat = load_catalogue()
     h = hashlib.sha256()
-    for p in (TEMPLATE_PATH, CSS_PATH):
+    for p in (TEMPLATE_PATH, *STYLESHEETS):
         h.update(p.read_bytes())
     return {
         "catalogue_version": cat.version,
@@ -272,7 +275,9 @@ def _execute_once(task: RenderTask, outdir: Path, engine: str, start_retries: in
 
 def _export(task: RenderTask, outdir: Path, out: RenderOutcome, nb) -> None:
     """Export the executed notebook to the task's formats, then ``report.json``; remove the files of
-    formats no longer asked for (the manifest lists every report file there is)."""
+    formats no longer asked for (the manifest lists every report file there is). The key figures the
+    report states go into its record (the portal's unit pages)."""
+    out.figures = key_figures_of(nb)
     try:
         written = export_formats(nb, outdir, formats=task.formats, title=task.title,
                                  provenance=task.provenance, stem=task.stem)
