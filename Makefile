@@ -17,10 +17,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
-# System packages (Debian): poppler-utils (pdftotext/pdffonts/pdftoppm, used by the PDF tests), pango
-# (WeasyPrint's text layout) and libharfbuzz-subset0 (fast font subsetting in PDFs; without it each PDF
-# takes ~1 s longer). Installed when missing and running as root; otherwise a note says what to install.
-SYSTEM_PKGS := poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+# System packages (Debian) the tests need, installed when missing and running as root; otherwise a
+# note says what to install. None today: PDFs are made by Typst from its PyPI wheel and the tests read
+# them with pypdf/pypdfium2 (pip), so neither `make report` nor `make test` needs a system package.
+SYSTEM_PKGS :=
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -29,7 +29,7 @@ system-deps:
 	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "note: missing system packages:$$missing (sudo apt-get install$$missing)"; fi; fi
 
-report: setup system-deps
+report: setup
 	$(BIN)/danvan setup
 	$(BIN)/danvan run params/hue-2023.yaml
 

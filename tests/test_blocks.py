@@ -1,6 +1,6 @@
 """The block JSON carries everything the HTML shows, so that the PDF and the Word file (made from
-the JSON) show the same document: missing-figure spans, and what the city summary's and the
-trend's tables say around their cells."""
+the JSON) show the same document: missing-figure spans, chart SVGs, and what the city summary's and
+the trend's tables say around their cells."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from markupsafe import Markup
 
 from _demo_store import demo_db_path
 from danvan.core.vnformat import MISSING
-from danvan.report.blocks import paragraphs_block, text_runs
+from danvan.report.blocks import chart_block, paragraphs_block, text_runs
+from danvan.report.charts import ChartSpec, render_svg
 
 
 def test_runs_are_the_spans_the_html_marks_missing():
@@ -48,6 +49,13 @@ def test_a_ward_reports_missing_figures_reach_the_json():
 def test_a_paragraph_without_markup_carries_no_runs():
     b = paragraphs_block(["Một.", "Hai."], html=[Markup("Một."), Markup("Hai.")], italic=True).to_json()
     assert "runs" not in b and b["italic"] is True
+
+
+def test_a_chart_block_carries_the_one_drawing():
+    spec = ChartSpec("Tiêu đề", ["a", "b"], [("x", [1.0, 2.0])])
+    b = chart_block("c", spec, "Chú thích")
+    assert b.data["svg"] == render_svg(spec) and b.data["svg"] in str(b.html)
+    assert b.to_json()["spec"] == spec.to_json() and b.to_json()["caption"] == "Chú thích"
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ Everything a reader sees is in the JSON, so that every format shows the same doc
 as ``span.missing``); a ``table`` block says which columns hold values (``value_columns``), whether
 it is a wide table (``wide``: smaller type), and carries its ``footer`` row, ``sections`` (rows
 that open a catalogue section), ``intro``/``rules``/``tie_rule`` (said before it) and ``note``
-(under it).
+(under it); a ``chart`` block carries its spec and its SVG, drawn once.
 """
 
 from __future__ import annotations
@@ -111,11 +111,12 @@ def markdown_html(md: str) -> Markup:
 
 
 def chart_block(name: str, spec: ChartSpec, caption: str = "", caption_class: str = "") -> Block:
-    """A chart as a report block: inline SVG (its title as the accessible name, since the labels are
-    drawn as paths), an optional caption, and the spec as JSON (the other exports redraw it)."""
-    data = {"name": name, "spec": spec.to_json()} | ({"caption": caption} if caption else {})
-    html = fragment("chart", title=spec.title, svg=Markup(render_svg(spec)), caption=caption,
-                    caption_class=caption_class)
+    """A chart as a report block, drawn once here: the block JSON carries the spec and the SVG
+    (text as text), which the HTML shows inline (its title as the accessible name) and the PDF and
+    Word exports reuse as they are; an optional caption."""
+    svg = render_svg(spec)
+    data = {"name": name, "spec": spec.to_json(), "svg": svg} | ({"caption": caption} if caption else {})
+    html = fragment("chart", title=spec.title, svg=Markup(svg), caption=caption, caption_class=caption_class)
     return Block("chart", data, html, spec.title + (f"\n{caption}" if caption else ""))
 
 
