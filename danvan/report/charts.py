@@ -122,16 +122,31 @@ def _tick_label(x: float, kind: str) -> str:
 
 # ---- the renderer -------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _chart_rc():
-    """matplotlib's defaults with :data:`STYLE` while a chart is made (the caller's rcParams are
-    restored afterwards, and never seen by the chart)."""
+@functools.lru_cache(maxsize=1)
+def _chart_rc_values() -> dict:
+    """matplotlib's defaults with :data:`STYLE` (validated once; the backend and other interactive
+    settings as they are)."""
     import matplotlib
 
     with matplotlib.rc_context():
-        matplotlib.rcdefaults()  # keeps the backend and other interactive settings
+        matplotlib.rcdefaults()
         matplotlib.rcParams.update(STYLE)
+        return dict(matplotlib.rcParams)
+
+
+@contextlib.contextmanager
+def _chart_rc():
+    """:func:`_chart_rc_values` while a chart is made; the caller's rcParams are restored
+    afterwards, and never seen by the chart."""
+    import matplotlib
+
+    rc = matplotlib.rcParams
+    saved = dict.copy(rc)  # (matplotlib.rc_context does the same, validating every value again)
+    try:
+        dict.update(rc, _chart_rc_values())
         yield
+    finally:
+        dict.update(rc, saved)
 
 
 @functools.lru_cache(maxsize=8192)
