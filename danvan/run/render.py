@@ -18,6 +18,7 @@ from ..core.errors import NoDataError
 from ..core.files import atomic_write
 from ..export.formats import export_formats
 from ..export.html import CSS_PATH, TEMPLATE_PATH
+from ..export.pdf import TEMPLATE as PDF_TEMPLATE
 from ..reference.catalogue import catalogue_paths, load_catalogue
 from ..report.narrative import templates_digest
 from .kinds import Dependency, notebook_kinds, registry, with_unit_files
@@ -90,7 +91,7 @@ def static_digests() -> dict:
     """Digests of what every report depends on besides its own inputs (a batch computes them once)."""
     cat = load_catalogue()
     h = hashlib.sha256()
-    for p in (TEMPLATE_PATH, CSS_PATH):
+    for p in (TEMPLATE_PATH, CSS_PATH, PDF_TEMPLATE):
         h.update(p.read_bytes())
     return {
         "catalogue_version": cat.version,
