@@ -82,8 +82,9 @@ def _table(b: dict) -> dict:
 
 
 def _qa(b: dict) -> dict:
-    rows = [[SEVERITY_VI.get(f.get("severity"), str(f.get("severity", ""))), f"{f.get('code', '')} {f.get('label', '')}".strip(),
-             str(f.get("message", "")), str(f.get("rule", ""))] for f in b.get("findings") or []]
+    rows = [[SEVERITY_VI.get(f.get("severity"), str(f.get("severity", ""))),
+             f"{f.get('code', '')} {f.get('label', '')}".strip(), str(f.get("message", "")), str(f.get("rule", ""))]
+            for f in b.get("findings") or []]
     cols = list(QA_COLUMNS)
     return {"kind": "qa", "title": b.get("title", ""), "summary": b.get("summary", ""), "columns": cols, "rows": rows,
             "footer": None, "sections": [], "size": WIDE_SIZE, "values": [False] * 4,
