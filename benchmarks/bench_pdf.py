@@ -137,7 +137,7 @@ def bench_pdf(nbs: list[Path], tmp: Path, workers: int) -> dict:
         (f"batch of {n}, {workers} processes: wall / report (start-up included)", par_total / n, None, load_par),
         (f"batch of {n}, {workers} processes: median step", statistics.median(w for w, _c, _b in par), None, load_par),
     ]
-    print(f"\nPDF step, seconds per report (target <= {target:.2f} s; today's WeasyPrint path: 1.7 s); cpu in []")
+    print(f"\nPDF step, seconds per report (target <= {target:.2f} s; WeasyPrint before: 1.7 s); cpu in []")
     for label, wall, cpu, ld in rows:
         warm = "first PDF" not in label
         print(f"  {label:<62} {wall:6.3f} s" + (f" [cpu {cpu:.3f}]" if cpu is not None else " " * 12)
@@ -263,7 +263,7 @@ def bench_batch(db: Path, tmp: Path, repeat: int) -> dict:
           f"best of {repeat}")
     for fmt, v in runs.items():
         print(f"  formats {fmt:<9} {best[fmt]:6.1f} s   runs: " + ", ".join(f"{w:.1f} s ({ld})" for w, ld in v))
-    print(f"  html,pdf / html = {ratio:.2f}  (target <= {TARGETS['ratio']}; today's WeasyPrint: 46.0 / 17.4 = 2.6)  "
+    print(f"  html,pdf / html = {ratio:.2f}  (target <= {TARGETS['ratio']}; WeasyPrint before: 46.0 / 17.4 = 2.6)  "
           f"{flag(ratio <= TARGETS['ratio'])}")
     return {"runs": runs, "ratio": ratio}
 
@@ -282,7 +282,7 @@ def bench_make(tmp: Path) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"danvan run failed:\n{proc.stdout}\n{proc.stderr}")
     print(f"\n`make report` after set-up (danvan setup on a new store {t_setup:.1f} s + danvan run "
-          f"{total - t_setup:.1f} s): {total:.1f} s  (target <= {TARGETS['make']:.0f} s; today 58.6 s)  "
+          f"{total - t_setup:.1f} s): {total:.1f} s  (target <= {TARGETS['make']:.0f} s; before: 58.6 s)  "
           f"{flag(total <= TARGETS['make'])}  {load()}")
     return {"setup": t_setup, "total": total}
 
