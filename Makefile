@@ -17,10 +17,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
-# System packages (Debian): poppler-utils (pdftotext/pdffonts/pdftoppm, used by the PDF tests), pango
-# (WeasyPrint's text layout) and libharfbuzz-subset0 (fast font subsetting in PDFs; without it each PDF
-# takes ~1 s longer). Installed when missing and running as root; otherwise a note says what to install.
-SYSTEM_PKGS := poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+# System packages (Debian), installed when missing and running as root; otherwise a note says what
+# to install. None for `make report` or the PDF tests: PDFs are made by Typst from its PyPI wheel and
+# the tests read them with pypdf/pypdfium2 (pip).
+SYSTEM_PKGS :=
 # For `make test` only: Chromium, driven by Playwright in the browser tests (tests/test_browser.py;
 # without it, and not root, those tests are skipped with the reason).
 TEST_PKGS := chromium
@@ -39,7 +39,7 @@ system-deps:
 test-deps:
 	$(call install_missing,$(TEST_PKGS))
 
-report: setup system-deps
+report: setup
 	$(BIN)/danvan setup
 	$(BIN)/danvan run params/hue-2023.yaml
 

@@ -87,6 +87,7 @@ def test_package_data_is_shipped():
 
     base = resources.files("danvan")
     for rel in ("reference/data/catalogue.yaml", "reference/data/units.csv", "export/templates/report.html.j2",
+                "export/templates/report.typ",
                 "report/templates/narrative/II.2.md.j2", "report/templates/html/nd30_header.html.j2",
                 "report/static/report.css", "run/templates/portal.html.j2",
                 "run/static/portal.js", "run/static/portal.css"):

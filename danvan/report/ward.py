@@ -22,7 +22,7 @@ from ..indicators.qa import check_figures
 from ..reference.catalogue import Section, catalogue_paths
 from ..reference.units import load_registry
 from .blocks import (ILLUSTRATIVE, QUOC_HIEU, TIEU_NGU, Block, banner_block, chart_block, group, heading_block,
-                     markdown_html, paragraphs_block)
+                     markdown_html, paragraphs_block, table_block)
 from .charts import ChartSpec, wrap
 from .html import fragment
 from .narrative import render_section
@@ -257,9 +257,8 @@ class WardReport:
         rows = [[r.label, r.text] for r in df.itertuples()]
         sec = self.figs.catalogue.sections.get(section)
         label = f"Bảng số liệu – {sec.title}" if sec else "Bảng số liệu"
-        return Block("table", {"columns": ["Chỉ tiêu", "Số liệu"], "rows": rows},
-                     fragment("figures_table", rows=rows, label=label),
-                     "\n".join(f"{a}: {b}" for a, b in rows))
+        return table_block(["Chỉ tiêu", "Số liệu"], rows, fragment("figures_table", rows=rows, label=label),
+                           text="\n".join(f"{a}: {b}" for a, b in rows))
 
     def end(self) -> Block:
         m = self.meta

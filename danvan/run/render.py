@@ -26,6 +26,7 @@ from ..core.files import atomic_write, commit_file, machine_fault
 from ..export.formats import FORMATS, export_formats
 from ..export.html import TEMPLATE_PATH
 from ..export.notebook import key_figures_of
+from ..export.pdf import TEMPLATE as PDF_TEMPLATE
 from ..reference.catalogue import catalogue_paths, load_catalogue
 from ..report.narrative import templates_digest
 from ..report.style import STYLESHEETS
@@ -102,7 +103,7 @@ def static_digests() -> dict:
     """Digests of what every report depends on besides its own inputs (a batch computes them once)."""
     cat = load_catalogue()
     h = hashlib.sha256()
-    for p in (TEMPLATE_PATH, *STYLESHEETS):
+    for p in (TEMPLATE_PATH, *STYLESHEETS, PDF_TEMPLATE):
         h.update(p.read_bytes())
     return {
         "catalogue_version": cat.version,
