@@ -17,7 +17,7 @@ from ..core.vnformat import MISSING, fmt_fraction, fmt_number, fmt_padded, fmt_p
 from ..core.written import WrittenValue, parse_written, to_text
 from ..reference.catalogue import Catalogue, Indicator
 
-__all__ = ["Fig", "derive", "shown", "exact", "MISSING_HTML"]
+__all__ = ["Fig", "derive", "shown", "shown_text", "exact", "MISSING_HTML"]
 
 MISSING_HTML = Markup('<span class="missing">{}</span>').format(MISSING)
 
@@ -33,6 +33,12 @@ def shown(ind: Indicator, value: Decimal) -> Decimal:
 def exact(wv: WrittenValue | None) -> bool:
     """True for a figure that is one number (not a bound or a range): it can be compared year to year."""
     return wv is None or (wv.qualifier is None and wv.low is None)
+
+
+def shown_text(ind: Indicator, value: Decimal | None) -> str | None:
+    """:func:`shown` as a plain decimal string (``"7967592178"``, ``"95.2"``; JSON-safe, never an
+    exponent), or None when missing."""
+    return None if value is None else format(shown(ind, value), "f")
 
 
 class Fig:

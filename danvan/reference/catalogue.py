@@ -14,6 +14,13 @@ chain plus **layers**: user catalogue files (``--catalogue``, ``$DANVAN_CATALOGU
 ``catalogue`` parameter), which are profile files without ``extends``, applied on top of whatever
 profile the unit has. A layer may add codes but never silently redefine one (``override`` changes
 an inherited definition).
+
+Value bounds: every data indicator accepts values in ``[min, max]``: its own ``min:``/``max:`` keys,
+else the top-level ``limits:`` of the profile files and layers for its kind (later files override
+earlier ones per kind), else :data:`DEFAULT_LIMITS`. A signed count's default range is
+``[-max, max]``; a rate against a target ("so với kế hoạch": 112%, or ``share: false``) uses the
+``target_percent`` limits instead of ``percent``. Intake refuses a value outside its range (rule
+``value_out_of_range``).
 """
 
 from __future__ import annotations
@@ -25,20 +32,44 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
 
 from ..core import settings
 from ..core.errors import CatalogueError
+from ..core.files import read_text
 from ..core.vnformat import nfc
 
-__all__ = ["Catalogue", "Indicator", "Section", "Chart", "KINDS", "load_catalogue", "catalogue_paths",
-           "profiles_dir", "user_catalogue_paths", "profile_files", "find_profile", "profile_header",
-           "reference_profile", "profile_chain", "deep_merge"]
+__all__ = ["Catalogue", "Indicator", "Section", "Chart", "KINDS", "DEFAULT_LIMITS", "load_catalogue",
+           "catalogue_paths", "profiles_dir", "user_catalogue_paths", "profile_files", "find_profile",
+           "profile_header", "reference_profile", "profile_chain", "deep_merge", "json_default"]
 
 KINDS = ("count", "amount", "percent", "measure", "derived")
+# Bounds of the values intake accepts when neither the indicator nor a catalogue's `limits:` says:
+# a count below 10^9 (the country has ~10^8 people: a commune's count of a billion is a typing
+# error), an amount below 10^15 đồng (about the whole country's yearly budget revenue; a commune's
+# is ~10^10), a share 0-100 %, a rate against a target at most 100 times the target. Products and
+# ratios of such values stay far inside Decimal's 28 digits, and the report can always write them.
+DEFAULT_LIMITS: dict[str, tuple[Decimal, Decimal]] = {
+    "count": (Decimal(0), Decimal(999_999_999)),
+    "amount": (Decimal(0), Decimal(999_999_999_999_999)),
+    "percent": (Decimal(0), Decimal(100)),
+    "target_percent": (Decimal(0), Decimal(10_000)),
+    "measure": (Decimal(0), Decimal(999_999_999_999_999)),  # hectares, km, tonnes: never negative, never huge
+}
+LIMIT_KINDS = tuple(DEFAULT_LIMITS)
+_BOUND_MAX = Decimal(10) ** 18  # a bound beyond this would not keep arithmetic exact
+# A stated rate against a plan, an estimate or last year ("so với kế hoạch": 112%) may exceed 100;
+# a share of a population (households, citizens, files) may not. The label decides.
+_AGAINST_TARGET = ("so với", "kế hoạch", "dự toán", "cùng kỳ")
+
+
+def json_default(value):
+    """``json.dumps`` of catalogue definitions: tuples and sets as lists, Decimals as text."""
+    return str(value) if isinstance(value, Decimal) else list(value)
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SECTION_RE = re.compile(r"^[IVX]+(\.\d+)*$|^[A-Za-z][A-Za-z0-9_.-]*$")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -85,6 +116,8 @@ class Indicator:
     base: str | None = None  # a count's own base: a value written "456/457 hộ" has it as denominator
     share: bool = True  # a rate that is a share of its base (<= 100 %); False: "so với kế hoạch"
     unit_aliases: tuple[str, ...] = ()  # other names of the unit accepted as written ("thôn" for "tổ")
+    min: Decimal | None = None  # smallest value accepted (catalogue.check() fills in the default)
+    max: Decimal | None = None  # largest value accepted
     source: str = ""
 
     @property
@@ -107,6 +140,21 @@ class Indicator:
     def written_kind(self) -> str:
         """The kind a value is written in (a derived rate stated by a unit is a percent)."""
         return "percent" if self.is_rate else self.kind
+
+    @property
+    def against_target(self) -> bool:
+        """A rate against a plan/estimate/last year (may exceed 100 %): ``share: false``, or said by
+        its label/description."""
+        text = f"{self.label} {self.description}".casefold()
+        return self.kind == "percent" and (not self.share or any(w in text for w in _AGAINST_TARGET))
+
+    @property
+    def limit_kind(self) -> str | None:
+        """The key of ``limits:`` whose bounds apply (None for derived indicators)."""
+        if self.kind == "percent":
+            return "target_percent" if self.against_target else "percent"
+        return self.kind if self.kind in ("count", "amount", "measure") else None
+
 
 
 @dataclass(frozen=True)
@@ -137,7 +185,7 @@ _SEC_KEYS = {f.name for f in fields(Section)} - {"source"} | {"after", "includes
 _CHART_KEYS = {f.name for f in fields(Chart)} - {"source"}
 _FILE_KEYS = {"profile", "catalogue", "version", "title", "description", "extends", "reference", "applies_to",
               "templates", "compat_catalogue", "sections", "indicators", "override", "require", "relax", "hide",
-              "show", "charts", "facts", "words", "style", "notes"}
+              "show", "charts", "facts", "words", "style", "notes", "limits"}
 
 
 @dataclass
@@ -160,6 +208,22 @@ class Catalogue:
     compat: frozenset = frozenset()  # catalogue versions of older forms that still import without warning
     hidden: frozenset = frozenset()  # codes the chain defines but this profile hides (read as missing)
     level: str = "commune"
+    limits: dict[str, tuple[Decimal, Decimal]] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+
+    # ---- bounds --------------------------------------------------------------------------
+    def resolve_bounds(self) -> "Catalogue":
+        """Give every data indicator without its own ``min``/``max`` the bounds of ``limits``."""
+        for code, ind in self.indicators.items():
+            if ind.limit_kind is None or ind.limit_kind not in self.limits:
+                continue
+            lo, hi = self.limits[ind.limit_kind]
+            if ind.signed and ind.min is None:
+                lo = -(ind.max if ind.max is not None else hi)
+            if ind.min is None or ind.max is None:
+                self.indicators[code] = replace(ind, min=ind.min if ind.min is not None else lo,
+                                                max=ind.max if ind.max is not None else hi)
+        return self
+
 
     # ---- integrity -----------------------------------------------------------------------
     def problems(self) -> list[str]:
@@ -213,6 +277,14 @@ class Catalogue:
                 out.append(f"notes.{k}: no such indicator")
         if self.style.get("amounts", "as_written") not in AMOUNT_STYLES:
             out.append(f"style.amounts: {self.style['amounts']!r} is not one of {AMOUNT_STYLES}")
+        for ind in self.indicators.values():
+            w = f"indicator {ind.code} ({ind.source})"
+            if ind.is_derived and (ind.min is not None or ind.max is not None):
+                out.append(f"{w}: a derived indicator is computed, it has no min/max")
+            if ind.min is not None and ind.max is not None and ind.min > ind.max:
+                out.append(f"{w}: min {ind.min} is above max {ind.max}")
+            if ind.integral and any(b is not None and b != b.to_integral_value() for b in (ind.min, ind.max)):
+                out.append(f"{w}: min/max of a {ind.kind} indicator are whole numbers")
         return out
 
     def check(self) -> "Catalogue":
@@ -266,7 +338,9 @@ class Catalogue:
             "templates": [[p.name, hashlib.sha256(p.read_bytes()).hexdigest()]
                           for d in self.template_dirs for p in sorted(Path(d).glob("*.md.j2"))],
         }
-        return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True, default=list).encode()
+        if self.limits != DEFAULT_LIMITS:
+            payload["limits"] = self.limits
+        return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True, default=json_default).encode()
                               ).hexdigest()
 
     def definition(self) -> dict:
@@ -296,10 +370,10 @@ def profiles_dir() -> Path:
 
 
 def _read_yaml(path: str) -> dict:
+    text = read_text(path, "tệp danh mục chỉ tiêu (YAML)", CatalogueError)
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = yaml.safe_load(nfc(fh.read())) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        doc = yaml.safe_load(nfc(text)) or {}
+    except yaml.YAMLError as exc:
         raise CatalogueError(f"{path}: cannot read catalogue file: {exc}") from exc
     if not isinstance(doc, dict):
         raise CatalogueError(f"{path}: expected a mapping with 'sections' and/or 'indicators'")
@@ -471,11 +545,27 @@ class _Merge:
         for i, raw in enumerate(doc.get("charts") or []):
             self._chart(path, i, raw)
         self._hide_show(path, doc.get("hide") or {}, doc.get("show") or {}, doc.get("charts") or [])
+        if doc.get("limits") is not None:
+            self._limits(path, doc["limits"])
         for k in ("facts", "words", "style", "notes"):
             value = doc.get(k) or {}
             if not isinstance(value, dict):
                 raise CatalogueError(f"{path}: '{k}' must be a mapping")
             setattr(self.cat, k, deep_merge(getattr(self.cat, k), value))
+
+    def _limits(self, path: str, raw) -> None:
+        where = f"{path}: limits"
+        if not isinstance(raw, dict) or set(raw) - set(LIMIT_KINDS):
+            raise CatalogueError(f"{where}: a mapping of {', '.join(LIMIT_KINDS)} to {{min: …, max: …}}")
+        for kind, bounds in raw.items():
+            if not isinstance(bounds, dict) or not bounds or set(bounds) - {"min", "max"}:
+                raise CatalogueError(f"{where}.{kind}: expected {{min: NUMBER, max: NUMBER}}")
+            lo, hi = self.cat.limits[kind]
+            lo = _bound(f"{where}.{kind}.min", bounds["min"]) if "min" in bounds else lo
+            hi = _bound(f"{where}.{kind}.max", bounds["max"]) if "max" in bounds else hi
+            if lo > hi:
+                raise CatalogueError(f"{where}.{kind}: min {lo} is above max {hi}")
+            self.cat.limits[kind] = (lo, hi)
 
     @staticmethod
     def _entry(where: str, raw, needs: tuple, allowed: set, key: str, pool: dict, what: str, fix: str) -> str:
@@ -563,6 +653,9 @@ class _Merge:
         for k in ("required", "signed", "additive", "key", "unit_total", "share"):
             if k in values and not isinstance(values[k], bool):
                 raise CatalogueError(f"{where}: {k} must be true or false, got {values[k]!r}")
+        for k in ("min", "max"):
+            if values.get(k) is not None:
+                values[k] = _bound(f"{where}.{k}", values[k])
 
     def _include(self, path: str, i: int, code: str, inc) -> None:
         for other in [inc] if isinstance(inc, str) else inc:
@@ -673,12 +766,25 @@ class _Merge:
         return cat
 
 
+def _bound(where: str, raw) -> Decimal:
+    """A ``min``/``max`` value of the catalogue: a plain number (YAML int, float, or text)."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
+        raise CatalogueError(f"{where}: expected a number, got {raw!r}")
+    try:
+        value = Decimal(str(raw).replace("_", "").strip())
+    except InvalidOperation:
+        raise CatalogueError(f"{where}: expected a number, got {raw!r}") from None
+    if not value.is_finite() or abs(value) >= _BOUND_MAX:
+        raise CatalogueError(f"{where}: {raw!r} is not a number below 10^18")
+    return value
+
+
 @functools.lru_cache(maxsize=64)
 def _load(paths: tuple[str, ...], mtimes: tuple[float, ...], level: str) -> Catalogue:
     m = _Merge(level)
     for p in paths:
         m.add(p)
-    return m.build().check()
+    return m.build().resolve_bounds().check()
 
 
 def load_catalogue(*extra: str | os.PathLike, profile: str | None = None, level: str = "commune",

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 
+from ..core.procs import exit_with_parent
 from ..export.html import warm_up as warm_up_export
 from ..report import city, trend, ward  # noqa: F401  (what the notebooks import: paid once per worker)
 from ..report.charts import register_fonts
@@ -30,8 +31,11 @@ def skip_slow_optional_imports() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # -> ImportError
 
 
-def worker_init() -> None:
-    """Pay imports, font registration and shell creation once per worker process."""
+def worker_init(parent_pid: int | None = None) -> None:
+    """Pay imports, font registration and shell creation once per worker process. A local worker
+    (``parent_pid`` given) exits when the ``danvan run`` that started it dies."""
+    if parent_pid is not None:
+        exit_with_parent(parent_pid)
     os.environ.setdefault("MPLBACKEND", "Agg")
     skip_slow_optional_imports()
     import papermill  # noqa: F401  (imported for its cost, once per worker)
@@ -53,9 +57,10 @@ def _failed(t: RenderTask, error: str) -> RenderOutcome:
 
 
 class Executor:
-    """Runs planned reports and calls ``on_done(outcome)`` once per report, in completion order."""
+    """Runs planned reports and calls ``on_done(outcome)`` once per report, in completion order.
+    Once ``stop()`` is true, reports not yet started are not run: their labels are returned."""
 
-    def run(self, tasks: list[RenderTask], on_done) -> None:  # pragma: no cover - interface
+    def run(self, tasks: list[RenderTask], on_done, stop=lambda: False) -> list[str]:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -66,19 +71,27 @@ class LocalExecutor(Executor):
         self.workers = max(1, workers)
         self.engine_name = engine_name
 
-    def run(self, tasks, on_done) -> None:
+    def run(self, tasks, on_done, stop=lambda: False) -> list[str]:
         ctx = multiprocessing.get_context("spawn")
         pending = list(tasks)
         crashes: dict[str, int] = {}
+        cancelled: list[str] = []
         while pending:
-            with cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=worker_init) as pool:
+            with cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=worker_init,
+                                        initargs=(os.getpid(),)) as pool:
                 futs = {pool.submit(run_task, t, self.engine_name): t for t in pending}
                 pending = []
                 broken = False
                 for fut in cf.as_completed(futs):
                     t = futs[fut]
+                    if fut.cancelled():
+                        cancelled.append(t.label)
+                        continue
                     try:
                         on_done(fut.result())
+                        if stop():
+                            for other in futs:
+                                other.cancel()
                     except cf.process.BrokenProcessPool:
                         broken = True
                         crashes[t.label] = crashes.get(t.label, 0) + 1
@@ -90,6 +103,10 @@ class LocalExecutor(Executor):
                         on_done(_failed(t, f"{type(exc).__name__}: {exc}"))
                 if broken:
                     time.sleep(0.2)
+                if stop():
+                    cancelled += [t.label for t in pending]
+                    pending = []
+        return cancelled
 
 
 class DaskExecutor(Executor):
@@ -99,7 +116,7 @@ class DaskExecutor(Executor):
         self.scheduler = scheduler
         self.engine_name = engine_name
 
-    def run(self, tasks, on_done) -> None:
+    def run(self, tasks, on_done, stop=lambda: False) -> list[str]:
         from distributed import Client, as_completed  # heavy, and only for cluster runs
 
         own = not isinstance(self.scheduler, Client)
@@ -108,11 +125,18 @@ class DaskExecutor(Executor):
             client.run(worker_init)
             futs = client.map(run_task, tasks, engine_name=self.engine_name, pure=False, retries=0,
                               key=[f"danvan-{t.label}-{t.key[:12]}" for t in tasks])
+            cancelled: list[str] = []
             for fut in as_completed(futs):
+                if fut.cancelled():
+                    cancelled.append(tasks[futs.index(fut)].label)
+                    continue
                 try:
                     on_done(fut.result())
                 except Exception as exc:  # noqa: BLE001 - a lost worker fails one report
                     on_done(_failed(tasks[futs.index(fut)], f"{type(exc).__name__}: {exc}"))
+                if stop():
+                    client.cancel([f for f in futs if not f.done()])
+            return cancelled
         finally:
             if own:
                 client.close()

@@ -1,5 +1,12 @@
 """Render one report: plan it (parameters, dependencies, provenance, cache key: no kernel yet),
 execute its notebook with papermill, export it, and write every file atomically.
+
+Every file appears complete or not at all: papermill writes the executed notebook to a hidden
+temporary file, which is checked (it parses), flushed and renamed; the exports and ``report.json``
+go through :func:`~danvan.core.files.atomic_write`. A full or read-only disk fails the report with
+``fault`` set (the batch stops, the command exits 4) and leaves no partial file under a final name.
+The report names the data it shows: when the data changed between planning and execution (an import
+committed meanwhile), the report is planned and executed again.
 """
 
 from __future__ import annotations
@@ -14,12 +21,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..core.errors import NoDataError
-from ..core.files import atomic_write
-from ..export.formats import export_formats
-from ..export.html import CSS_PATH, TEMPLATE_PATH
-from ..reference.catalogue import load_catalogue
+from ..core.errors import MachineFault, NoDataError
+from ..core.files import atomic_write, commit_file, machine_fault
+from ..export.formats import FORMATS, export_formats
+from ..export.html import TEMPLATE_PATH
+from ..export.notebook import key_figures_of
+from ..export.pdf import TEMPLATE as PDF_TEMPLATE
+from ..reference.catalogue import catalogue_paths, load_catalogue
 from ..report.narrative import templates_digest
+from ..report.style import STYLESHEETS
 from .kinds import Dependency, notebook_kinds, registry, report_catalogue, with_unit_files
 from .notebooks import notebook_info
 from .params import defaults, validate_parameters
@@ -41,6 +51,7 @@ class RenderTask:
     key: str
     provenance: dict
     label: str = ""
+    outputs: str = ""  # the output root (outdir is outputs/<year>/<code>)
 
 
 @dataclass
@@ -57,6 +68,8 @@ class RenderOutcome:
     provenance: dict = field(default_factory=dict)
     attempts: int = 1
     peak_rss_mb: float = 0.0  # peak resident memory of the process that rendered it
+    fault: str = ""  # a machine fault (full or read-only disk): the message; the batch stops
+    figures: dict | None = None  # the key figures the report states (the portal's unit pages)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -90,7 +103,7 @@ def static_digests() -> dict:
     """Digests of what every report depends on besides its own inputs (a batch computes them once)."""
     cat = load_catalogue()
     h = hashlib.sha256()
-    for p in (TEMPLATE_PATH, CSS_PATH):
+    for p in (TEMPLATE_PATH, *STYLESHEETS, PDF_TEMPLATE):
         h.update(p.read_bytes())
     return {
         "catalogue_version": cat.version,
@@ -119,7 +132,7 @@ def plan(
     if check and bulk and kind == "ward" and not full.get("data_dir"):
         if (full["unit_code"], int(full["year"])) not in fingerprints:
             raise NoDataError(f"no data for unit {full['unit_code']} in {full['year']}")
-    dep = with_unit_files(notebook_kinds.get(kind).dependency(full, fingerprints), full)
+    dep = _dependency(notebook, values, fingerprints)
     digests = digests or static_digests()
     if full.get("unit_code") or full.get("parent_code"):
         # the report's own catalogue (its unit's report profile, the `profile` and `catalogue`
@@ -138,7 +151,14 @@ def plan(
     title = meta.get("title", "{unit_name} {year}").format(unit_name=_unit_name(full), **full)
     key = cache_key(nb_sha, values, dep, digests | {"formats": sorted(formats)})
     return RenderTask(str(notebook), values, str(outdir), tuple(formats), title, stem, key, prov,
-                      label=f"{year}/{code}/{stem}")
+                      label=f"{year}/{code}/{stem}", outputs=str(outputs))
+
+
+def _dependency(notebook, values: dict, fingerprints: dict | None) -> Dependency:
+    """What the report of ``notebook`` with ``values`` reads (bulk ``fingerprints``, else the store now)."""
+    kind = notebook_info(notebook)[0].get("kind", "ward")
+    full = defaults(notebook) | values
+    return with_unit_files(notebook_kinds.get(kind).dependency(full, fingerprints), full)
 
 
 def _is_kernel_start_failure(exc: BaseException) -> bool:
@@ -147,59 +167,133 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
                                    "RuntimeError: Kernel died", "ZMQError", "kernel_info"))
 
 
-def execute(task: RenderTask, *, engine: str = "warm", start_retries: int = 3) -> RenderOutcome:
-    """Execute and export one planned report. Never raises for a notebook error: returns 'failed'."""
+MAX_DATA_RETRIES = 3  # the data changed during execution: plan and execute again, at most this often
+
+
+def _run_notebook(task: RenderTask, tmp_nb: Path, engine: str, start_retries: int, out: RenderOutcome):
+    """Execute the notebook into ``tmp_nb``; the executed notebook, or None (``out`` says why)."""
     import papermill  # heavy: imported where a notebook is executed
     from papermill.exceptions import PapermillExecutionError
 
-    t0 = time.perf_counter()
-    outdir = Path(task.outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    out = RenderOutcome(task.label, task.params, "ok", task.outdir, key=task.key, provenance=task.provenance)
-    tmp_nb = outdir / f".{task.stem}.{os.getpid()}.tmp.ipynb"
-    final_nb = outdir / f"{task.stem}.ipynb"
     attempt = 0
     while True:
         attempt += 1
         try:
-            nb = papermill.execute_notebook(
+            return papermill.execute_notebook(
                 task.notebook, str(tmp_nb), parameters=task.params, engine_name=ENGINES.get(engine, engine),
                 request_save_on_cell_execute=False, progress_bar=False, log_output=False,
                 cwd=str(Path(task.notebook).parent),
             )
-            break
         except PapermillExecutionError as exc:
             out.status, out.error, out.failed_cell = "failed", f"{exc.ename}: {exc.evalue}", exc.exec_count
-            break
+            return None
+        except OSError as exc:  # papermill could not write the notebook (disk full, read-only)
+            fault = machine_fault(exc, tmp_nb.with_name(f"{task.stem}.ipynb"), "sổ tay đã chạy")
+            out.status, out.error, out.fault = "failed", str(fault), str(fault)
+            return None
         except Exception as exc:  # kernel start-up failures are retried a bounded number of times
             if _is_kernel_start_failure(exc) and attempt <= start_retries:
+                out.attempts += 1
                 time.sleep(0.2 * attempt)
                 continue
             out.status, out.error = "failed", "".join(traceback.format_exception_only(exc)).strip()
-            nb = None
-            break
-    out.attempts = attempt
-    if tmp_nb.exists():
-        os.replace(tmp_nb, final_nb)
+            return None
+
+
+def _keep_notebook(tmp_nb: Path, final_nb: Path, out: RenderOutcome) -> None:
+    """``tmp_nb`` -> ``final_nb`` when it is a whole notebook (flushed, renamed); else removed."""
+    import nbformat
+
+    if not tmp_nb.exists():
+        return
+    try:
+        nbformat.read(str(tmp_nb), as_version=4)  # a notebook cut short by a full disk does not parse
+        commit_file(tmp_nb, final_nb)
         out.files["ipynb"] = str(final_nb)
-    if out.status == "ok":
-        try:
-            written = export_formats(nb, outdir, formats=task.formats, title=task.title,
-                                     provenance=task.provenance, stem=task.stem)
-            out.files.update({k: str(v) for k, v in written.items()})
-        except Exception as exc:  # an export error fails this report only
-            out.status, out.error = "failed", "export: " + "".join(traceback.format_exception_only(exc)).strip()
-    if out.status == "ok":
-        record = out.to_json() | {"seconds": None, "peak_rss_mb": None}  # deterministic record
-        atomic_write(outdir / f"{task.stem}.json", json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True))
-    else:
-        for fmt in ("html", "pdf", "docx", "json"):  # never leave a stale report beside a failed run
-            stale = outdir / f"{task.stem}.{fmt}"
-            if stale.exists():
-                stale.unlink()
+    except OSError as exc:
+        fault = machine_fault(exc, final_nb, "sổ tay đã chạy")
+        out.status, out.error, out.fault = "failed", str(fault), str(fault)
+    except Exception:  # noqa: BLE001 - incomplete: never under the final name
+        pass
+    finally:
+        tmp_nb.unlink(missing_ok=True)
+
+
+def _remove(outdir: Path, stem: str, formats) -> None:
+    for fmt in formats:
+        (outdir / f"{stem}.{fmt}").unlink(missing_ok=True)
+
+
+def execute(task: RenderTask, *, engine: str = "warm", start_retries: int = 3) -> RenderOutcome:
+    """Execute and export one planned report. Never raises for a notebook error or a machine fault:
+    returns 'failed' (with ``fault`` for a full or read-only disk)."""
+    t0 = time.perf_counter()
+    out = RenderOutcome(task.label, task.params, "ok", task.outdir, key=task.key, provenance=task.provenance)
+    outdir = Path(task.outdir)
+    try:
+        for round_ in range(1, MAX_DATA_RETRIES + 1):
+            out = RenderOutcome(task.label, task.params, "ok", task.outdir, key=task.key, provenance=task.provenance,
+                                attempts=out.attempts)
+            nb = _execute_once(task, outdir, engine, start_retries, out)
+            if out.status != "ok":
+                break
+            # the report names the data it shows: did an import change it since the plan?
+            if _dependency(task.notebook, task.params, None).fingerprint == task.provenance.get("data_fingerprint"):
+                _export(task, outdir, out, nb)
+                break
+            task = plan(task.notebook, task.params, Path(task.outputs or outdir.parent.parent), formats=task.formats,
+                        check=False)
+        else:
+            out.status = "failed"
+            out.error = (f"số liệu thay đổi liên tục trong khi tạo báo cáo ({MAX_DATA_RETRIES} lần); "
+                         "hãy tạo lại báo cáo khi không có lần nhập nào đang chạy")
+    except MachineFault as fault:  # e.g. the report folder cannot be made
+        out.status, out.error, out.fault = "failed", str(fault), str(fault)
+    except OSError as exc:
+        fault = machine_fault(exc, outdir, "thư mục báo cáo")
+        out.status, out.error, out.fault = "failed", str(fault), str(fault)
+    if out.status != "ok":  # never leave a stale report beside a failed run
+        _remove(outdir, task.stem, (*FORMATS, "json"))
     out.seconds = round(time.perf_counter() - t0, 3)
     out.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
+
+
+def _execute_once(task: RenderTask, outdir: Path, engine: str, start_retries: int, out: RenderOutcome):
+    """Run the notebook once; the executed notebook (kept as ``<stem>.ipynb`` when whole), or None."""
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise machine_fault(exc, outdir, "thư mục báo cáo") from exc
+    tmp_nb = outdir / f".{task.stem}.{os.getpid()}.tmp.ipynb"
+    try:
+        return _run_notebook(task, tmp_nb, engine, start_retries, out)
+    finally:
+        if out.fault:
+            tmp_nb.unlink(missing_ok=True)
+        else:
+            _keep_notebook(tmp_nb, outdir / f"{task.stem}.ipynb", out)
+
+
+def _export(task: RenderTask, outdir: Path, out: RenderOutcome, nb) -> None:
+    """Export the executed notebook to the task's formats, then ``report.json``; remove the files of
+    formats no longer asked for (the manifest lists every report file there is). The key figures the
+    report states go into its record (the portal's unit pages)."""
+    out.figures = key_figures_of(nb)
+    try:
+        written = export_formats(nb, outdir, formats=task.formats, title=task.title,
+                                 provenance=task.provenance, stem=task.stem)
+        out.files.update({k: str(v) for k, v in written.items()})
+        record = out.to_json() | {"seconds": None, "peak_rss_mb": None}  # deterministic record
+        atomic_write(outdir / f"{task.stem}.json", json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True),
+                     what="bản ghi báo cáo")
+    except MachineFault as fault:
+        out.status, out.error, out.fault = "failed", str(fault), str(fault)
+        return
+    except Exception as exc:  # an export error fails this report only
+        out.status, out.error = "failed", "export: " + "".join(traceback.format_exception_only(exc)).strip()
+        return
+    _remove(outdir, task.stem, [f for f in FORMATS if f not in task.formats])
 
 
 def render(notebook, params: dict, outputs: Path, *, formats=("html",), engine: str = "warm") -> RenderOutcome:
