@@ -1,31 +1,37 @@
 """Render one report: plan it (parameters, dependencies, provenance, cache key: no kernel yet),
-execute its notebook with papermill, export it, and write every file atomically.
+gather its inputs into a bundle (:mod:`danvan.run.bundle`), execute its notebook with papermill in a
+folder of its own and export it (in whatever process or machine runs it: the files come back as
+bytes), then write every file atomically under ``outputs/``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import resource
+import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import __version__
+from ..core import settings
 from ..core.errors import NoDataError
 from ..core.files import atomic_write
-from ..export.formats import export_formats
+from ..export.formats import FORMATS, export_formats
 from ..export.html import CSS_PATH, TEMPLATE_PATH
 from ..reference.catalogue import catalogue_paths, load_catalogue
 from ..report.narrative import templates_digest
+from ..store import Store
+from .bundle import Bundle, collect, materialize
 from .kinds import Dependency, notebook_kinds, registry, with_unit_files
-from .notebooks import notebook_info
+from .notebooks import notebook_info, notebook_path
 from .params import defaults, validate_parameters
 from .provenance import code_digest, report_provenance
 
-__all__ = ["RenderTask", "RenderOutcome", "plan", "execute", "render", "cache_key", "static_digests", "ENGINES"]
+__all__ = ["RenderTask", "RenderOutcome", "plan", "execute", "write_outcome", "render", "cache_key",
+           "static_digests", "ENGINES"]
 
 ENGINES = {"warm": "danvan", "fresh": "nbclient"}
 
@@ -41,6 +47,8 @@ class RenderTask:
     key: str
     provenance: dict
     label: str = ""
+    kind: str = "ward"
+    pairs: list = field(default_factory=list)  # the (unit_code, year) pairs the report reads
 
 
 @dataclass
@@ -57,9 +65,10 @@ class RenderOutcome:
     provenance: dict = field(default_factory=dict)
     attempts: int = 1
     peak_rss_mb: float = 0.0  # peak resident memory of the process that rendered it
+    payload: dict = field(default_factory=dict, repr=False)  # file name -> bytes, until the client writes them
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "payload"}
 
 
 def _unit_name(params: dict) -> str:
@@ -110,7 +119,7 @@ def plan(
     check: bool = True,
 ) -> RenderTask:
     """Validate parameters and compute dependencies, provenance and cache key; start no kernel."""
-    notebook = Path(notebook).resolve()
+    notebook = Path(notebook_path(notebook))
     meta, nb_sha = notebook_info(notebook)
     bulk = fingerprints is not None
     values = validate_parameters(notebook, params, check_data=check and not bulk) if check else dict(params)
@@ -136,8 +145,9 @@ def plan(
     )
     title = meta.get("title", "{unit_name} {year}").format(unit_name=_unit_name(full), **full)
     key = cache_key(nb_sha, values, dep, digests | {"formats": sorted(formats)})
+    pairs = [list(p) for p in notebook_kinds.get(kind).pairs(full)]
     return RenderTask(str(notebook), values, str(outdir), tuple(formats), title, stem, key, prov,
-                      label=f"{year}/{code}/{stem}")
+                      label=f"{year}/{code}/{stem}", kind=kind, pairs=pairs)
 
 
 def _is_kernel_start_failure(exc: BaseException) -> bool:
@@ -146,25 +156,46 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
                                    "RuntimeError: Kernel died", "ZMQError", "kernel_info"))
 
 
-def execute(task: RenderTask, *, engine: str = "warm", start_retries: int = 3) -> RenderOutcome:
-    """Execute and export one planned report. Never raises for a notebook error: returns 'failed'."""
+def _error_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(exc)).strip()
+
+
+def execute(task: RenderTask, bundle: Bundle, *, engine: str = "warm", start_retries: int = 3) -> RenderOutcome:
+    """Execute and export one planned report from its bundle, in a temporary folder of this process;
+    return the outcome with the output files as bytes (``payload``). Never raises for the report's
+    own failure (a notebook error, an export error, a worker with other danvan code): 'failed'."""
+    t0 = time.perf_counter()
+    out = RenderOutcome(task.label, task.params, "ok", task.outdir, key=task.key, provenance=task.provenance)
+    expected = task.provenance.get("code_digest")
+    if expected and expected != code_digest():
+        out.status = "failed"
+        out.error = (f"danvan on this worker differs from the client's: client {task.provenance.get('package_versions', {}).get('danvan', '?')} "
+                     f"code sha256:{expected[:16]}, worker {__version__} code sha256:{code_digest()[:16]}; "
+                     "install the same danvan on every worker")
+        return out
+    with tempfile.TemporaryDirectory(prefix="danvan-task-") as tmp:
+        notebook = materialize(bundle, tmp)
+        with settings.overridden(bundle.env):
+            _run(notebook, bundle.params, task, out, Path(tmp) / "out", engine, start_retries)
+    out.seconds = round(time.perf_counter() - t0, 3)
+    out.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
+
+
+def _run(notebook: Path, params: dict, task: RenderTask, out: RenderOutcome, outdir: Path, engine: str,
+         start_retries: int) -> None:
     import papermill  # heavy: imported where a notebook is executed
     from papermill.exceptions import PapermillExecutionError
 
-    t0 = time.perf_counter()
-    outdir = Path(task.outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    out = RenderOutcome(task.label, task.params, "ok", task.outdir, key=task.key, provenance=task.provenance)
-    tmp_nb = outdir / f".{task.stem}.{os.getpid()}.tmp.ipynb"
-    final_nb = outdir / f"{task.stem}.ipynb"
-    attempt = 0
+    outdir.mkdir()
+    executed = outdir / f"{task.stem}.ipynb"
+    nb, attempt = None, 0
     while True:
         attempt += 1
         try:
             nb = papermill.execute_notebook(
-                task.notebook, str(tmp_nb), parameters=task.params, engine_name=ENGINES.get(engine, engine),
-                request_save_on_cell_execute=False, progress_bar=False, log_output=False,
-                cwd=str(Path(task.notebook).parent),
+                str(notebook), str(executed), parameters=params, engine_name=ENGINES.get(engine, engine),
+                request_save_on_cell_execute=False, progress_bar=False, log_output=False, cwd=str(notebook.parent),
             )
             break
         except PapermillExecutionError as exc:
@@ -174,34 +205,50 @@ def execute(task: RenderTask, *, engine: str = "warm", start_retries: int = 3) -
             if _is_kernel_start_failure(exc) and attempt <= start_retries:
                 time.sleep(0.2 * attempt)
                 continue
-            out.status, out.error = "failed", "".join(traceback.format_exception_only(exc)).strip()
-            nb = None
+            out.status, out.error = "failed", _error_text(exc)
             break
     out.attempts = attempt
-    if tmp_nb.exists():
-        os.replace(tmp_nb, final_nb)
-        out.files["ipynb"] = str(final_nb)
     if out.status == "ok":
         try:
-            written = export_formats(nb, outdir, formats=task.formats, title=task.title,
-                                     provenance=task.provenance, stem=task.stem)
-            out.files.update({k: str(v) for k, v in written.items()})
+            export_formats(nb, outdir, formats=task.formats, title=task.title, provenance=task.provenance,
+                           stem=task.stem)
         except Exception as exc:  # an export error fails this report only
-            out.status, out.error = "failed", "export: " + "".join(traceback.format_exception_only(exc)).strip()
+            out.status, out.error = "failed", "export: " + _error_text(exc)
+    # the executed notebook is kept even when the report failed (the error is at the failing cell)
+    out.payload = {p.name: p.read_bytes() for p in sorted(outdir.iterdir())
+                   if out.status == "ok" or p.suffix == ".ipynb"}
+
+
+def write_outcome(out: RenderOutcome, task: RenderTask) -> RenderOutcome:
+    """Write what a worker returned under the task's output folder, each file atomically, and the
+    outcome record; remove the formats this run did not produce (a failed report leaves only its
+    executed notebook, never a stale report beside it). The payload is dropped once written."""
+    outdir = Path(task.outdir)
+    for name, data in out.payload.items():
+        atomic_write(outdir / name, data)
+        out.files[Path(name).suffix.lstrip(".")] = str(outdir / name)
+    out.payload = {}
+    kept = {Path(p).name for p in out.files.values()}
+    for fmt in (*FORMATS, "json"):
+        stale = outdir / f"{task.stem}.{fmt}"
+        if stale.name not in kept and stale.exists():
+            stale.unlink()
     if out.status == "ok":
         record = out.to_json() | {"seconds": None, "peak_rss_mb": None}  # deterministic record
         atomic_write(outdir / f"{task.stem}.json", json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True))
-    else:
-        for fmt in ("html", "pdf", "docx", "json"):  # never leave a stale report beside a failed run
-            stale = outdir / f"{task.stem}.{fmt}"
-            if stale.exists():
-                stale.unlink()
-    out.seconds = round(time.perf_counter() - t0, 3)
-    out.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
 
 
 def render(notebook, params: dict, outputs: Path, *, formats=("html",), engine: str = "warm") -> RenderOutcome:
-    """Plan and execute one report (``danvan render``)."""
-    task = plan(notebook, params, outputs, formats=formats)
-    return execute(task, engine=engine)
+    """Plan one report, gather its inputs in one read of the store, execute and write it (``danvan render``)."""
+    notebook = Path(notebook)
+    values = validate_parameters(notebook, params)  # before any kernel, with the full data checks
+    if values.get("data_dir"):
+        task = plan(notebook, values, outputs, formats=formats, check=False)
+        bundle = collect(task, None)
+    else:
+        store = Store(values.get("db") or None).require()
+        with store.reading() as con:  # the plan and the inputs from one snapshot
+            task = plan(notebook, values, outputs, formats=formats, fingerprints=store.fingerprints(con), check=False)
+            bundle = collect(task, con)
+    return write_outcome(execute(task, bundle, engine=engine), task)
