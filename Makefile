@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup report test test-fast bench lab clean-outputs system-deps
+.PHONY: setup report test test-fast bench lab clean-outputs system-deps test-deps
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -17,23 +17,33 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
-# System packages (Debian): poppler-utils (pdftotext/pdffonts/pdftoppm, used by the PDF tests), pango
-# (WeasyPrint's text layout) and libharfbuzz-subset0 (fast font subsetting in PDFs; without it each PDF
-# takes ~1 s longer). Installed when missing and running as root; otherwise a note says what to install.
-SYSTEM_PKGS := poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+# System packages (Debian), installed when missing and running as root; otherwise a note says what
+# to install. None for `make report` or the PDF tests: PDFs are made by Typst from its PyPI wheel and
+# the tests read them with pypdf/pypdfium2 (pip).
+SYSTEM_PKGS :=
+# For `make test` only: Chromium, driven by Playwright in the browser tests (tests/test_browser.py;
+# without it, and not root, those tests are skipped with the reason).
+TEST_PKGS := chromium
 
-system-deps:
-	@missing=""; for p in $(SYSTEM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+define install_missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing </dev/null >/dev/null; \
 	  else echo "note: missing system packages:$$missing (sudo apt-get install$$missing)"; fi; fi
+endef
 
-report: setup system-deps
+system-deps:
+	$(call install_missing,$(SYSTEM_PKGS))
+
+test-deps:
+	$(call install_missing,$(TEST_PKGS))
+
+report: setup
 	$(BIN)/danvan setup
 	$(BIN)/danvan run params/hue-2023.yaml
 
-test: setup system-deps
+test: setup system-deps test-deps
 	$(BIN)/python -m pytest -n 2 -q
 
 test-fast: setup

@@ -102,7 +102,7 @@ def _floor_one(args) -> int:
 
 def _floor_init() -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from danvan import charts, report  # noqa: F401
+    from danvan.report import charts, ward  # noqa: F401
 
     charts.register_fonts()
 

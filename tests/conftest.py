@@ -35,6 +35,23 @@ def reference_db(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def wards_db(tmp_path_factory, request) -> Path:
+    """A store with the reference data and the demo data of the test module's ``WARDS`` in 2022 and
+    2023 (built once per module; copy it before writing: fixture ``db``)."""
+    from _util import demo_store
+
+    return demo_store(tmp_path_factory.mktemp("demo"), request.module.WARDS)
+
+
+@pytest.fixture
+def db(wards_db, tmp_path) -> Path:
+    """A private writable copy of ``wards_db``."""
+    dst = tmp_path / "db.sqlite"
+    shutil.copy(wards_db, dst)
+    return dst
+
+
 @pytest.fixture
 def store(reference_db, tmp_path):
     """A private writable copy of the reference store."""

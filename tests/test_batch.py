@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from _portal import decode, read_data
 from danvan.core.errors import OutputsLocked, RunSetError
 from danvan.run.batch import run_batch
 from danvan.run.outputs import outputs_lock
@@ -25,25 +25,6 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "ward_report.ipynb"
 WARDS = ["19750", "19753", "19780"]  # two illustrative wards and the real reference ward
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    from danvan.intake.demo import load_demo
-    from danvan.intake.unitdir import bootstrap_default_store
-    from danvan.store import Store
-
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    bootstrap_default_store(Store(path))
-    load_demo(Store(path), [(c, y) for c in WARDS for y in (2022, 2023)])
-    return path
-
-
-@pytest.fixture
-def db(demo_db, tmp_path) -> Path:
-    dst = tmp_path / "db.sqlite"
-    shutil.copy(demo_db, dst)
-    return dst
 
 
 def jobs(codes=WARDS, year=2023, notebook=NOTEBOOK):
@@ -107,7 +88,8 @@ def test_failing_ward_is_isolated_kept_and_retried(db, tmp_path):
     assert not (out / "2023" / "19753" / "report.html").exists()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["reports"]["2023/19753/report"]["status"] == "failed"
-    assert "lỗi" in (out / "index.html").read_text()
+    listed = decode(read_data(out))["2023/19753/report"]  # the portal lists it as failed, with its error
+    assert listed["status"] == "failed" and "boom in ward 19753" in listed["error"]
 
     os.environ["DEFUSE"] = "1"
     try:
@@ -193,14 +175,24 @@ def test_index_manifest_and_provenance(db, tmp_path):
     run_batch(jobs(["19780", "19750"]), out, db=str(db), workers=2, progress=False)
     manifest = json.loads((out / "manifest.json").read_text())
     rec = manifest["reports"]["2023/19780/report"]
-    prov = rec["provenance"]
+    prov, rec_files = rec["provenance"], rec["files"]
     for key in ("notebook_sha256", "data_fingerprint", "catalogue_digest", "git_commit", "package_versions"):
         assert prov[key], key
     assert rec["params"] == {"unit_code": "19780", "year": 2023, "db": str(db)}
     assert prov["illustrative"] is False
     assert manifest["reports"]["2023/19750/report"]["provenance"]["illustrative"] is True
-    index = (out / "index.html").read_text()
-    assert 'href="2023/19780/report.html"' in index and "Phường Phường Đúc" in index
+    # the key figures the report states, from its executed notebook: the library's, prior year included
+    from danvan.indicators.figures import load_figures
+
+    for code in ("19780", "19750"):
+        rec = manifest["reports"][f"2023/{code}/report"]
+        assert rec["figures"] == load_figures(code, 2023, db=str(db)).key_figures(), code
+        assert json.loads((out / "2023" / code / "report.json").read_text())["figures"] == rec["figures"]
+    assert "prior" in manifest["reports"]["2023/19750/report"]["figures"]
+    listed = decode(read_data(out))
+    assert sorted(listed) == sorted(manifest["reports"])
+    assert listed["2023/19780/report"]["files"] == rec_files and listed["2023/19780/report"]["name"] == "Phường Phường Đúc"
+    assert (out / "index.html").exists()
     html = html_of(out, "19780").decode()
     assert prov["git_commit"] in html and prov["data_fingerprint"][:16] in html
     ids = re.findall(r'\bid="([^"]+)"', html)

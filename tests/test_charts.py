@@ -1,8 +1,9 @@
-"""Charts draw every Vietnamese letter with the bundled fonts: no missing glyph, no font fallback.
+"""Charts draw every Vietnamese letter with the bundled fonts: no missing glyph, no font fallback;
+each chart is one deterministic SVG with its text as text, whatever figure drew it before.
 
 matplotlib reports a missing glyph with a warning ("Glyph 7841 (…) missing from font(s) …") and an
 unknown family through the ``matplotlib.font_manager`` logger ("findfont: Font family … not found").
-Both are captured while every chart is drawn in every output mode; any such message fails.
+Both are captured while every chart is drawn (the SVG, and its PNG for Word); any such message fails.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import unicodedata
 import warnings
 from pathlib import Path
 
-import pytest
 
-from danvan.report.charts import ChartSpec, font_files, render_png, render_svg
+from danvan.report.charts import ChartRenderer, ChartSpec, font_files, render_svg
 
 BASES = "aăâeêioôơuưy"
 TONES = ["", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"]  # ngang huyền sắc hỏi ngã nặng
@@ -57,7 +57,9 @@ class _Capture(logging.Handler):
 
 
 def draw_everything(specs: list[ChartSpec]) -> list[str]:
-    """Draw each spec as SVG (paths and text) and PNG; return every glyph/font complaint."""
+    """Draw each spec as SVG and as the Word PNG; return every glyph/font complaint."""
+    from danvan.export.typesetter import svg_to_png
+
     handler = _Capture()
     loggers = [logging.getLogger(n) for n in ("matplotlib", "matplotlib.font_manager", "matplotlib.text")]
     for lg in loggers:
@@ -66,9 +68,7 @@ def draw_everything(specs: list[ChartSpec]) -> list[str]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             for spec in specs:
-                render_svg(spec)
-                render_svg(spec, text="text")
-                render_png(spec, dpi=60)
+                svg_to_png(render_svg(spec), ppi=30)
     finally:
         for lg in loggers:
             lg.removeHandler(handler)
@@ -92,10 +92,13 @@ def test_the_report_charts_draw_without_missing_glyphs(store):
     assert draw_everything([build(r.figs) for build in CHARTS.values()]) == []
 
 
-def test_capture_would_catch_a_missing_glyph():
-    """Positive control: a CJK character is not in Liberation Serif, and the capture sees it."""
-    complaints = draw_everything([ChartSpec(title="漢字", categories=["a"], series=[("s", [1.0])])])
+def test_capture_would_catch_a_missing_glyph(caplog):
+    """Positive control: a CJK character is not in Liberation Serif, and the capture sees it (and
+    its PNG prints a box for it, with a warning, never another font's glyph)."""
+    with caplog.at_level(logging.WARNING, logger="danvan.export.typesetter"):
+        complaints = draw_everything([ChartSpec(title="漢字", categories=["a"], series=[("s", [1.0])])])
     assert complaints and any("missing" in m.lower() for m in complaints)
+    assert "U+6F22" in caplog.text
 
 
 def test_charts_use_the_bundled_faces():
@@ -112,10 +115,52 @@ def test_charts_use_the_bundled_faces():
         assert str(Path(found).resolve()) in bundled
 
 
-def test_print_svg_keeps_text_and_is_deterministic():
+def _specs() -> list[ChartSpec]:
     spec = _spec("Thu ngân sách năm 2023 so với dự toán giao")[0]
-    a, b = render_svg(spec, text="text"), render_svg(spec, text="text")
-    assert a == b and "<text" in a and "Thu" in a
-    assert "<text" not in render_svg(spec)  # screen: glyphs as paths
-    with pytest.raises(ValueError):
-        render_svg(spec, text="bitmap")
+    return [spec, ChartSpec("Xếp chồng", ["Nhân khẩu", "Tài khoản"], stacked=True, value_format="percent",
+                            series=[("Mức độ 1", [1.5, None]), ("Mức độ 2", [2, 3.25])]),
+            ChartSpec("Một chuỗi", ["a", "b", "c", "d"], [("x", [1, 2, 3, None])], note="Ghi chú"),
+            ChartSpec("Dọc", ["2021", "2022"], [("Tổng", [7.2, 10.3])], horizontal=False, unit="tỷ đồng")]
+
+
+def test_svg_keeps_text_as_text_and_is_deterministic():
+    spec = _specs()[0]
+    a, b = render_svg(spec), render_svg(ChartSpec.from_json(spec.to_json()))
+    assert a == b and "<text" in a and "Thu ngân sách" in a
+    assert "font-family: 'Liberation Serif'" in a
+    assert 'id="LiberationSerif' not in a and "<!--" not in a and not a.startswith("<?xml")  # no glyph outlines
+    assert 'width="' not in a[:a.index(">")]  # scales with its box
+    assert unicodedata.is_normalized("NFC", a)
+
+
+def test_a_reused_figure_draws_as_a_new_one_in_any_order():
+    specs = _specs()
+    fresh = [ChartRenderer().svg(s) for s in specs]
+    r = ChartRenderer()
+    for _ in range(2):
+        assert [r.svg(s) for s in specs] == fresh
+        assert [r.svg(s) for s in reversed(specs)] == list(reversed(fresh))
+
+
+def test_the_callers_matplotlib_settings_change_no_chart():
+    """A notebook that changes rcParams (a warm worker runs many notebooks) changes no chart, and
+    gets its own settings back."""
+    import matplotlib
+
+    specs = _specs()
+    before = [render_svg(s) for s in specs]
+    with matplotlib.rc_context({"font.size": 20, "axes.edgecolor": "red", "xtick.color": "green",
+                                "svg.fonttype": "path", "axes.spines.top": True}):
+        assert [render_svg(s) for s in specs] == before
+        assert matplotlib.rcParams["font.size"] == 20 and matplotlib.rcParams["svg.fonttype"] == "path"
+
+
+def test_ids_are_prefixed_per_chart():
+    import re
+
+    a, b = (render_svg(s) for s in _specs()[:2])
+    ids_a, ids_b = (set(re.findall(r'\bid="([^"]+)"', x)) for x in (a, b))
+    assert ids_a and ids_b and not ids_a & ids_b
+    for svg, ids in ((a, ids_a), (b, ids_b)):
+        refs = set(re.findall(r'href="#([^"]+)"', svg)) | set(re.findall(r"url\(#([^)]+)\)", svg))
+        assert refs <= ids

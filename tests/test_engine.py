@@ -16,6 +16,7 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
+from danvan.report.style import unwrap_block
 from danvan.run.engine import ENGINE_NAME, shell_available
 
 BIN = Path(sys.executable).parent
@@ -195,7 +196,8 @@ def test_display_and_last_expression_are_captured(tmp_path):
     bundle = first[0].data
     assert set(bundle) == {"text/plain", "text/html", "application/vnd.danvan.block+json"}
     assert bundle["application/vnd.danvan.block+json"] == {"kind": "heading", "level": 2, "text": "Ảnh", "n": 1.5}
-    assert bundle["text/html"] == "<h2>Ảnh &amp; ý</h2>" and bundle["text/plain"] == "Ảnh"
+    assert unwrap_block(bundle["text/html"]) == "<h2>Ảnh &amp; ý</h2>" and bundle["text/plain"] == "Ảnh"
+    assert bundle["text/html"].startswith('<style data-danvan-css="')  # the block's styles, for JupyterLab
     assert [o.output_type for o in second] == ["execute_result"]
     assert second[0].data == bundle and second[0].execution_count == out.cells[1].execution_count == 2
     assert [o.output_type for o in third] == ["stream", "execute_result"]

@@ -1,14 +1,18 @@
-"""HTML export: which cells each audience reads, and charts that share glyph outlines on one page."""
+"""HTML export: which cells each audience reads, and the font subset a page embeds for its charts."""
 
 from __future__ import annotations
 
+import base64
+import io
 import re
+import time
 
 import nbformat
 
-from danvan.report.charts import ChartSpec
+from danvan.export.fonts import HTML_CHART_FAMILY, STABLE_CHARS, _woff2_subset, font_face_css
 from danvan.export.html import export_html
 from danvan.report.blocks import MIME_BLOCK, chart_block
+from danvan.report.charts import ChartSpec
 
 
 def chart_output(title: str) -> dict:
@@ -17,10 +21,10 @@ def chart_output(title: str) -> dict:
     return nbformat.v4.new_output("display_data", data={"text/html": block.html, MIME_BLOCK: block.to_json()})
 
 
-def notebook():
+def notebook(titles=(("Biểu đồ kiểm tra", ["qa"]), ("Biểu đồ một", []), ("Ghi chú", ["analyst-only"]),
+                     ("Biểu đồ hai", []))):
     cells = []
-    for title, tags in [("Biểu đồ kiểm tra", ["qa"]), ("Biểu đồ một", []), ("Ghi chú", ["analyst-only"]),
-                        ("Biểu đồ hai", [])]:
+    for title, tags in titles:
         c = nbformat.v4.new_code_cell("report.chart()")
         c.outputs = [chart_output(title)]
         c.metadata["tags"] = tags
@@ -34,6 +38,19 @@ def ids_and_refs(html: str):
     return ids, refs
 
 
+def embedded_faces(html: str) -> dict[str, set[str]]:
+    """face (weight, style) -> the characters of its embedded WOFF2 subset."""
+    from fontTools.ttLib import TTFont
+
+    out = {}
+    for weight, style, data in re.findall(
+            r'@font-face\{font-family:"' + re.escape(HTML_CHART_FAMILY) + r'";font-weight:(\w+);font-style:(\w+);'
+            r'src:url\(data:font/woff2;base64,([A-Za-z0-9+/=]+)\) format\("woff2"\)\}', html):
+        font = TTFont(io.BytesIO(base64.b64decode(data)))
+        out[(weight, style)] = {chr(c) for c in font.getBestCmap()}
+    return out
+
+
 def test_official_page_drops_analyst_cells_and_keeps_every_reference_resolved():
     nb = notebook()
     html = export_html(nb, title="t")
@@ -43,20 +60,43 @@ def test_official_page_drops_analyst_cells_and_keeps_every_reference_resolved():
     assert len(ids) == len(set(ids)), "duplicate ids on one page"
     missing = set(refs) - set(ids)
     assert not missing, f"references to undefined ids: {sorted(missing)[:5]}"
-    glyphs = [i for i in ids if i.startswith("LiberationSerif")]
-    assert glyphs and len(glyphs) == len(set(glyphs))
     assert len(nb.cells) == 4, "exporting must not modify the executed notebook"
 
 
-def test_analyst_page_keeps_qa_cells_and_shares_glyphs_once():
+def test_analyst_page_keeps_qa_cells():
     html = export_html(notebook(), title="t", audience="analyst")
     assert "Biểu đồ kiểm tra" in html and "Ghi chú" not in html
     ids, refs = ids_and_refs(html)
     assert len(ids) == len(set(ids)) and not set(refs) - set(ids)
 
 
-def test_shared_glyphs_make_a_page_of_charts_smaller_than_its_charts():
+def test_page_embeds_the_subset_its_charts_draw():
+    """Chart text is text: the page carries the bundled faces' glyphs for exactly its characters
+    (and the figures' digits and punctuation), under a family of its own that the charts' text is
+    set in, so no browser uses a system font for it and the body text is left to its own stack."""
+    html = export_html(notebook(), title="t")
+    faces = embedded_faces(html)
+    assert set(faces) == {("normal", "normal"), ("bold", "normal")}  # labels; the bold title
+    regular, bold = faces[("normal", "normal")], faces[("bold", "normal")]
+    assert set("Phường Đúc Vĩnh Ninh Thuận Hóa 12") <= regular and set(STABLE_CHARS) <= regular
+    assert set("Biểu đồ một hai") <= bold
+    assert "Ỹ" not in regular and "Q" not in regular  # nothing the page does not draw
+    assert f'svg.chart text{{font-family:"{HTML_CHART_FAMILY}",serif!important}}' in html
+    assert '@font-face{font-family:"Liberation Serif"' not in html  # the reader's own stays usable
+    assert len(html) < 60_000
+
+
+def test_a_page_without_charts_embeds_no_font():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Chỉ có chữ.")])
+    html = export_html(nb, title="t")
+    assert "@font-face" not in html and "Chỉ có chữ." in html
+    assert font_face_css([]) == ""
+
+
+def test_font_subsets_are_the_same_bytes_every_time():
+    """fontTools would stamp the subset with the time of saving (head.modified): never."""
+    a = _woff2_subset.__wrapped__("Regular", "abc ộ")
+    time.sleep(1.1)
+    assert _woff2_subset.__wrapped__("Regular", "abc ộ") == a
     nb = notebook()
-    html = export_html(nb, title="t", audience="analyst")
-    charts = sum(len(c.outputs[0]["data"]["text/html"]) for c in nb.cells if "analyst-only" not in c.metadata.tags)
-    assert len(html) < charts, "each glyph outline should be defined once per page"
+    assert export_html(nb, title="t") == export_html(nb, title="t")

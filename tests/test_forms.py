@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
@@ -18,11 +17,10 @@ from danvan.intake.forms import CSV_COLUMNS, SHEET_DATA, SHEET_HELP, SHEET_TEXT,
 from danvan.core.errors import IntakeError
 from danvan.intake.importer import check_files
 from danvan.intake.unitdir import read_unit_dir
+from _util import corpus_module
 
 BAD = Path(__file__).parent / "data" / "bad"
-_spec = importlib.util.spec_from_file_location("make_corpus", BAD / "make_corpus.py")
-corpus = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(corpus)
+corpus = corpus_module()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ statement, so equal dumps mean equal content.
 
 from __future__ import annotations
 
-import csv
 import os
 import sqlite3
 import unicodedata
@@ -24,6 +23,7 @@ from danvan.intake.importer import check_files, format_outcomes, import_files
 from danvan.store import Store, canonical
 from danvan.reference.units import load_registry
 from danvan.intake.validate import RULES
+from _util import UNIT, YEAR, reference_values, write_csv
 from _util import store_dump as dump
 
 BAD = Path(__file__).parent / "data" / "bad"
@@ -47,21 +47,6 @@ def registry():
     return load_registry()
 
 
-def reference_values() -> dict[str, str]:
-    with open(REF_CSV, encoding="utf-8") as fh:
-        return {r["indicator"]: r["value"] for r in csv.DictReader(fh)}
-
-
-def write_csv(path: Path, values: dict[str, str], unit=UNIT, year=YEAR, notes=None) -> Path:
-    notes = notes or {}
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["unit_code", "year", "indicator", "value", "note"])
-        for k, v in values.items():
-            w.writerow([unit, year, k, v, notes.get(k, "")])
-    return path
-
-
 # ---- the corpus ---------------------------------------------------------------------------------
 def test_corpus_is_complete_and_large_enough():
     files = {p.name for p in BAD.iterdir() if p.is_file() and p.name not in NOT_INPUTS}
@@ -74,6 +59,9 @@ def test_corpus_covers_every_rule():
     covered = {r for spec in MANIFEST.values() for r in spec.get("errors", []) + spec.get("warnings", [])}
     covered |= {"file_too_large", "file_not_found"}  # generated at test time (below)
     covered |= {"write_failed", "unit_year_mismatch"}  # tests of this file that need no input file
+    # made at test time by tests/test_hardening_files.py (huge sheets and CSV files, 1,500 findings,
+    # directories, FIFOs, /proc links) and tests/test_hardening_values.py (a unit directory dated 2999)
+    covered |= {"too_many_rows", "too_many_cells", "findings_truncated", "not_a_regular_file", "date_in_future"}
     assert set(RULES) - covered == set()
 
 

@@ -162,8 +162,8 @@ def _environment_reads(tree: ast.AST) -> list[ast.AST]:
 
 def test_environment_is_read_only_by_the_settings_module():
     """No DANVAN_* variable is read anywhere but danvan.core.settings; the other modules that touch
-    the environment only save and restore it (engine), set a library's own variable (pdf:
-    FONTCONFIG_FILE) or a default for a worker process (executors: MPLBACKEND)."""
+    the environment only save and restore it (engine) or set a default for a worker process
+    (executors: MPLBACKEND)."""
     touching = set()
     for path in PKG.rglob("*.py"):
         reads = _environment_reads(ast.parse(path.read_text(encoding="utf-8")))
@@ -173,7 +173,7 @@ def test_environment_is_read_only_by_the_settings_module():
             names = [c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
             if path != PKG / "core" / "settings.py":
                 assert not [n for n in names if n.startswith("DANVAN_")], f"{path}:{node.lineno}"
-    assert touching == {"core/settings.py", "run/engine.py", "export/pdf.py", "run/executors.py"}
+    assert touching == {"core/settings.py", "run/engine.py", "run/executors.py"}
 
 
 def test_settings_are_listed_in_the_readme():

@@ -1,9 +1,9 @@
-"""NĐ 30/2020/NĐ-CP (Phụ lục I) layout of the printed report, checked on WeasyPrint's own layout
-tree (positions, sizes, weights of the boxes danvan.pdf prints), without a kernel or poppler.
+"""NĐ 30/2020/NĐ-CP (Phụ lục I) layout of the printed report, measured on the PDF Typst makes of the
+reference report (positions, sizes and faces of its lines, its rules), without a kernel.
 
 The report notebook's outputs are rebuilt in-process from the report blocks (the same
-``_repr_mimebundle_`` a kernel would display), exported to print HTML and laid out once per module.
-Rules: ../shared/design/vietnamese.md ("Document layout").
+``_repr_mimebundle_`` a kernel would display) and exported to PDF once per module. Units: PDF
+points from the bottom left. Rules: ../shared/design/vietnamese.md ("Document layout").
 """
 
 from __future__ import annotations
@@ -13,24 +13,17 @@ import shutil
 import unicodedata
 from pathlib import Path
 
-import nbformat
 import pytest
+from _pdf import (A4, BUNDLED_FACE, MM, TEXT_LEFT, TEXT_RIGHT, embedded_fonts, find, lines, page_count, page_texts,
+                  rules, text_in_rect)
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 REPO = Path(__file__).resolve().parents[1]
-PX_PER_PT = 96 / 72
-PX_PER_MM = 96 / 25.4
+INDENT = 1.27 / 2.54 * 72  # 1.27 cm
+BODY = 14.0
 PROVENANCE = {"data": "kho test.sqlite sha256:0", "notebook": "ward_report.ipynb sha256:0",
               "parameters": '{"unit_code": "19780", "year": 2023}', "catalogue": "danvan-core",
               "code": "git 0", "packages": "python 3"}
-
-
-def pt(px: float) -> float:
-    return px / PX_PER_PT
-
-
-def mm(px: float) -> float:
-    return px / PX_PER_MM
 
 
 # ---- building the report without a kernel -----------------------------------------------------
@@ -47,8 +40,9 @@ def report_notebook(report, *, extra_tagged: bool = True):
         bundle = b._repr_mimebundle_()
         cells.append(new_code_cell("", outputs=[new_output("display_data", data=bundle)]))
     if extra_tagged:
-        qa = new_code_cell("", metadata={"tags": ["qa"]}, outputs=[new_output(
-            "display_data", data={"text/html": '<div class="qa">KIỂM TRA NỘI BỘ</div>', "text/plain": "qa"})])
+        qa = new_code_cell("", metadata={"tags": ["qa"]}, outputs=[new_output("display_data", data={
+            "text/html": '<div class="qa">KIỂM TRA NỘI BỘ</div>', "text/plain": "qa",
+            "application/vnd.danvan.block+json": {"kind": "paragraphs", "paragraphs": ["KIỂM TRA NỘI BỘ"]}})])
         cells.append(qa)
     return new_notebook(cells=cells, metadata={"papermill": {"parameters": {"unit_code": report.figs.unit.code,
                                                                              "year": report.figs.year}}})
@@ -79,385 +73,282 @@ def notebook(reference_report):
 
 
 @pytest.fixture(scope="module")
-def print_html(notebook) -> str:
-    from danvan.export.html import export_html
-    from danvan.export.pdf import print_notebook
+def pdf(notebook) -> bytes:
+    from danvan.export.pdf import notebook_to_pdf
 
-    return export_html(print_notebook(notebook), title="Báo cáo", provenance=PROVENANCE, print_mode=True)
-
-
-@pytest.fixture(scope="module")
-def doc(print_html):
-    from danvan.export.pdf import layout
-
-    d = layout(print_html)
-    _index_parents(d)
-    return d
-
-
-# ---- walking the layout tree ------------------------------------------------------------------
-
-def _classes(el) -> set[str]:
-    return set((el.get("class") or "").split()) if el is not None else set()
-
-
-_PARENTS: dict[int, object] = {}
-
-
-def _parent(el):
-    return _PARENTS.get(id(el))
-
-
-def _index_parents(doc) -> None:
-    root = doc.pages[0]._page_box.children[0].element  # <html>
-    for parent in root.iter():
-        for child in parent:
-            _PARENTS[id(child)] = parent
-
-
-def _ancestors_classes(box_el) -> set[str]:
-    out: set[str] = set()
-    el = box_el
-    while el is not None:
-        out |= _classes(el)
-        el = _parent(el)
-    return out
-
-
-def text_boxes(page):
-    from weasyprint.formatting_structure import boxes
-
-    return [b for b in page._page_box.descendants() if isinstance(b, boxes.TextBox) and b.text.strip()]
-
-
-def boxes_with_class(page, cls: str):
-    return [b for b in page._page_box.descendants()
-            if b.element is not None and cls in _classes(b.element) and b.element_tag != "#text"
-            and not type(b).__name__.startswith(("Text", "Line", "Inline"))]
-
-
-def first_text(page, cls: str):
-    """Text boxes whose element (or an ancestor element up to 3 levels) has class ``cls``."""
-    found = []
-    for b in text_boxes(page):
-        el, depth = b.element, 0
-        while el is not None and depth < 4:
-            if cls in _classes(el):
-                found.append(b)
-                break
-            el, depth = _parent(el), depth + 1
-    assert found, f"no text with class {cls!r} on the page"
-    return found
-
-
-def joined(boxes_) -> str:
-    return " ".join(b.text.strip() for b in boxes_)
-
-
-def right_edge(b) -> float:
-    return b.position_x + b.margin_width()
-
-
-def center(b) -> float:
-    return b.position_x + b.margin_width() / 2
+    return notebook_to_pdf(notebook, title="Báo cáo", provenance=PROVENANCE)
 
 
 @pytest.fixture(scope="module")
-def page1(doc):
-    return doc.pages[0]
+def pages(pdf) -> list[list]:
+    return [lines(pdf, i) for i in range(page_count(pdf))]
 
 
 @pytest.fixture(scope="module")
-def content_box(page1):
-    """(left, right) x of the text area in px."""
-    pb = page1._page_box
-    left = pb.margin_left
-    return left, page1.width - pb.margin_right
+def page1(pages):
+    return pages[0]
 
 
-# ---- page ---------------------------------------------------------------------------------------
-
-def test_a4_portrait_every_page(doc):
-    assert len(doc.pages) >= 2
-    for p in doc.pages:
-        assert mm(p.width) == pytest.approx(210, abs=0.2)
-        assert mm(p.height) == pytest.approx(297, abs=0.2)
+@pytest.fixture(scope="module")
+def end_index(pages) -> int:
+    return next(i for i in reversed(range(len(pages))) if any(ln.text == "Nơi nhận:" for ln in pages[i]))
 
 
-def test_margins_within_the_decree(doc):
-    for p in doc.pages:
-        pb = p._page_box
-        assert 20 <= round(mm(pb.margin_top), 1) <= 25
-        assert 20 <= round(mm(pb.margin_bottom), 1) <= 25
-        assert 30 <= round(mm(pb.margin_left), 1) <= 35
-        assert 15 <= round(mm(pb.margin_right), 1) <= 20
+# ---- page -------------------------------------------------------------------------------------
+
+def test_a4_portrait_every_page(pdf):
+    import pypdf
+    import io
+
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 2
+    for p in reader.pages:
+        assert float(p.mediabox.width) == pytest.approx(A4[0], abs=0.5)
+        assert float(p.mediabox.height) == pytest.approx(A4[1], abs=0.5)
 
 
-def test_page_numbers_top_centre_from_page_2(doc):
-    from weasyprint.formatting_structure import boxes
-
-    for i, p in enumerate(doc.pages, start=1):
-        margin = [c for c in p._page_box.children if isinstance(c, boxes.MarginBox)]
-        texts = [(c, t) for c in margin for t in c.descendants() if isinstance(t, boxes.TextBox) and t.text.strip()]
-        if i == 1:
-            assert texts == [], "page 1 carries no page number"
-            continue
-        assert [c.at_keyword for c, _t in texts] == ["@top-center"], i
-        box, t = texts[0]
-        assert t.text.strip() == str(i)
-        assert 13 <= pt(t.style["font_size"]) <= 14
-        pb = p._page_box
-        text_mid = (pb.margin_left + p.width - pb.margin_right) / 2
-        assert center(t) == pytest.approx(text_mid, abs=1 * PX_PER_MM)  # centred over the text, as Word does
-        assert t.position_y < p._page_box.margin_top  # in the top margin
+def test_nothing_printed_in_the_margins(pages, pdf):
+    """Text between the left (30 mm) and right (15 mm) margins, above the bottom one (20 mm); only
+    the page number in the top one (20 mm); so are the rules."""
+    for i, page in enumerate(pages):
+        for ln in page:
+            assert TEXT_LEFT - 0.5 <= ln.left and ln.right <= TEXT_RIGHT + 0.5, (i, ln.text)
+            assert ln.bottom >= 20 * MM - 1, (i, ln.text)
+            if ln.top > A4[1] - 20 * MM:
+                assert re.fullmatch(r"\d+", ln.text) and i > 0, (i, ln.text)
+        for left, bottom, right, top in rules(pdf, i):
+            assert TEXT_LEFT - 1 <= left and right <= TEXT_RIGHT + 1 and bottom >= 20 * MM
 
 
-def test_only_the_bundled_family_is_named_in_print(doc):
-    from weasyprint.formatting_structure import boxes
+def test_page_numbers_top_centre_from_page_2(pdf, pages):
+    top = (0, A4[1] - 20 * MM, A4[0], A4[1])
+    assert text_in_rect(pdf, 0, *top).strip() == "", "page 1 carries no page number"
+    for i, page in enumerate(pages[1:], start=2):
+        number = [ln for ln in page if ln.bottom > A4[1] - 20 * MM]
+        assert [ln.text for ln in number] == [str(i)]
+        assert 13 <= number[0].size <= 14
+        assert number[0].center == pytest.approx((TEXT_LEFT + TEXT_RIGHT) / 2, abs=1 * MM)  # over the text, as Word
+        mid = A4[1] - 10 * MM  # the middle of the top margin
+        assert (number[0].bottom + number[0].top) / 2 == pytest.approx(mid, abs=3 * MM)
 
-    from danvan.export.pdf import PRINT_FAMILY
 
-    families = set()
-    for p in doc.pages:
-        for b in p._page_box.descendants():
-            if isinstance(b, boxes.TextBox):
-                families.add(tuple(b.style["font_family"]))
-    assert families == {(PRINT_FAMILY,)}
+def test_only_the_bundled_faces(pdf, pages):
+    names = embedded_fonts(pdf)
+    assert names and all(BUNDLED_FACE.match(n) for n in names), names
+    assert {"Regular", "Bold", "Italic", "BoldItalic"} >= {f for page in pages for ln in page for f in ln.faces}
 
 
 # ---- header block -------------------------------------------------------------------------------
 
-def test_header_left_issuing_body(page1, content_box, reference_report):
-    left, right = content_box
-    mid = left + (right - left) * 0.44
+HEADER_MID = TEXT_LEFT + (TEXT_RIGHT - TEXT_LEFT) * 0.44  # the left column: 44 % of the text width
+
+
+def test_header_left_issuing_body(page1, reference_report):
     meta = reference_report.meta
-    parent = first_text(page1, "parent")
-    issuer = first_text(page1, "issuer")
-    docno = first_text(page1, "docno")
-    assert joined(parent) == meta["parent_body"].upper()
-    assert joined(issuer) == meta["issuing_body"].upper()
-    for b in parent:
-        assert 12 <= pt(b.style["font_size"]) <= 13 and b.style["font_weight"] == 400
-    for b in issuer:
-        assert 12 <= pt(b.style["font_size"]) <= 13 and b.style["font_weight"] >= 700
-    assert joined(docno).startswith("Số:") and joined(docno).endswith(f"/{meta['doc_code']}")
-    assert 12.5 <= pt(docno[0].style["font_size"]) <= 13.5
-    for b in parent + issuer + docno:  # the left column, centred on one axis
-        assert right_edge(b) <= mid + 1
-        assert center(b) == pytest.approx(center(issuer[0]), abs=3)
-    assert parent[0].position_y < issuer[0].position_y < docno[0].position_y
+    parent = find(page1, meta["parent_body"].upper())
+    issuer = find(page1, meta["issuing_body"].upper())
+    docno = next(ln for ln in page1 if ln.text.startswith("Số:"))
+    assert parent.size == 13 and parent.faces == {"Regular"}
+    assert issuer.size == 13 and issuer.bold
+    assert docno.size == 13 and docno.text.endswith(f"/{meta['doc_code']}")
+    for ln in (parent, issuer, docno):  # the left column, centred on one axis
+        assert ln.right <= HEADER_MID + 1
+        assert ln.center == pytest.approx(issuer.center, abs=3)
+    assert parent.baseline > issuer.baseline > docno.baseline
 
 
-def test_issuing_body_rule_is_a_third_to_a_half_of_its_width(page1):
-    issuer = first_text(page1, "issuer")[0]
-    rule = boxes_with_class(page1, "short")[0]
-    assert rule.style["border_top_width"] > 0 and rule.style["border_top_style"] == "solid"
-    ratio = rule.border_width() / issuer.width
-    assert 1 / 3 <= ratio <= 1 / 2, ratio
-    assert center(rule) == pytest.approx(center(issuer), abs=1.5)
-    assert rule.position_y >= issuer.position_y + issuer.height  # below the text
+def _rule_under(pdf, line):
+    """The horizontal rule right under a line of text."""
+    below = [r for r in rules(pdf, 0) if line.bottom - 12 < r[3] <= line.bottom + 1
+             and line.left <= (r[0] + r[2]) / 2 <= line.right]
+    assert below, f"no rule under {line.text!r}"
+    return max(below, key=lambda r: r[3])
 
 
-def test_header_right_national_title_and_motto(page1, content_box, reference_report):
+def test_issuing_body_rule_is_a_third_to_a_half_of_its_width(pdf, page1, reference_report):
+    issuer = find(page1, reference_report.meta["issuing_body"].upper())
+    left, _b, right, _t = _rule_under(pdf, issuer)
+    assert 1 / 3 <= (right - left) / issuer.width <= 1 / 2
+    assert (left + right) / 2 == pytest.approx(issuer.center, abs=1.5)
+
+
+def test_header_right_national_title_and_motto(page1):
     from danvan.report.blocks import QUOC_HIEU, TIEU_NGU
 
-    left, right = content_box
-    mid = left + (right - left) * 0.44
-    qh = first_text(page1, "quochieu")
-    tn = first_text(page1, "tieungu")
-    pd = first_text(page1, "placedate")
-    assert len(qh) == 1 and qh[0].text == QUOC_HIEU  # capitals, on one line
-    assert 12 <= pt(qh[0].style["font_size"]) <= 13 and qh[0].style["font_weight"] >= 700
-    assert joined(tn) == TIEU_NGU
-    assert 13 <= pt(tn[0].style["font_size"]) <= 14 and tn[0].style["font_weight"] >= 700
-    assert joined(pd) == "Phường Đúc, ngày 19 tháng 12 năm 2023"
-    for b in pd:
-        assert 13 <= pt(b.style["font_size"]) <= 14 and b.style["font_style"] == "italic"
-    for b in qh + tn + pd:
-        assert b.position_x >= mid - 1 and right_edge(b) <= right + 1
-        assert center(b) == pytest.approx(center(qh[0]), abs=3)
-    assert qh[0].position_y < tn[0].position_y < pd[0].position_y
+    qh, tn = find(page1, QUOC_HIEU), find(page1, TIEU_NGU)  # capitals, each on one line
+    pd = find(page1, "Phường Đúc, ngày 19 tháng 12 năm 2023")
+    assert qh.size == 12 and qh.bold
+    assert tn.size == 13 and tn.bold
+    assert pd.size == 13 and pd.italic
+    for ln in (qh, tn, pd):
+        assert ln.left >= HEADER_MID - 1 and ln.right <= TEXT_RIGHT + 1
+        assert ln.center == pytest.approx(qh.center, abs=3)
+    assert qh.baseline > tn.baseline > pd.baseline
 
 
-def test_motto_rule_as_long_as_the_line(page1):
-    tn = first_text(page1, "tieungu")[0]
-    rule = boxes_with_class(page1, "full")[0]
-    assert rule.style["border_top_width"] > 0
-    assert rule.border_width() == pytest.approx(tn.width, rel=0.02)
-    assert center(rule) == pytest.approx(center(tn), abs=1.5)
-    assert rule.position_y >= tn.position_y + tn.height
+def test_motto_rule_as_long_as_the_line(pdf, page1):
+    from danvan.report.blocks import TIEU_NGU
+
+    tn = find(page1, TIEU_NGU)
+    left, _b, right, _t = _rule_under(pdf, tn)
+    assert right - left == pytest.approx(tn.width, rel=0.03)
+    assert (left + right) / 2 == pytest.approx(tn.center, abs=1.5)
 
 
-def test_title_and_subject_centred_bold_with_short_rule(page1, content_box, reference_report):
-    left, right = content_box
-    title = first_text(page1, "doc-title")
-    subject = first_text(page1, "doc-subject")
-    assert joined(title) == "BÁO CÁO"
-    assert joined(subject) == reference_report.meta["subject"]
-    for b in title + subject:
-        assert 13 <= pt(b.style["font_size"]) <= 14 and b.style["font_weight"] >= 700
-        assert center(b) == pytest.approx((left + right) / 2, abs=2)
-    rule = boxes_with_class(page1, "subject")[0]
-    assert rule.style["border_top_width"] > 0
-    assert rule.border_width() < subject[0].width  # short
-    assert center(rule) == pytest.approx((left + right) / 2, abs=2)
-    assert rule.position_y >= subject[-1].position_y + subject[-1].height
-    header_bottom = max(b.position_y for b in first_text(page1, "placedate") + first_text(page1, "docno"))
-    assert title[0].position_y > header_bottom
+def test_title_and_subject_centred_bold_with_short_rule(pdf, page1, reference_report):
+    title, subject = find(page1, "BÁO CÁO"), find(page1, reference_report.meta["subject"])
+    mid = (TEXT_LEFT + TEXT_RIGHT) / 2
+    for ln in (title, subject):
+        assert ln.size == 14 and ln.bold
+        assert ln.center == pytest.approx(mid, abs=2)
+    left, _b, right, _t = _rule_under(pdf, subject)
+    assert 0 < right - left < subject.width  # short
+    assert (left + right) / 2 == pytest.approx(mid, abs=2)
+    header_bottom = min(ln.bottom for ln in page1 if ln.text.startswith("Số:") or ln.text.startswith("Phường Đúc,"))
+    assert title.top < header_bottom
 
 
 # ---- body -------------------------------------------------------------------------------------
 
-def _paragraph_boxes(doc):
-    from weasyprint.formatting_structure import boxes
-
+def _paragraphs(pages):
+    """Body paragraphs (14 pt, not bold) whose first line is on the page: lists of lines. A
+    paragraph starts at an indented line or after a gap of more than a line."""
     out = []
-    for p in doc.pages:
-        for b in p._page_box.descendants():
-            if isinstance(b, boxes.BlockBox) and b.element_tag == "p" and b.element is not None \
-                    and "report" in _ancestors_classes(b.element):
-                out.append((p, b))
-    return out
+    for page in pages:
+        cur = []
+        for ln in page:
+            body = ln.sizes == {BODY} and not ln.bold
+            starts = abs(ln.start - (TEXT_LEFT + INDENT)) < 2
+            gap = cur and cur[-1].baseline - ln.baseline > BODY * 1.3 + 1
+            if not body or starts or gap:
+                if cur:
+                    out.append(cur)
+                cur = []
+            if body:
+                cur.append(ln)
+        if cur:
+            out.append(cur)
+    return [p for p in out if abs(p[0].start - (TEXT_LEFT + INDENT)) < 2]
 
 
-def test_body_paragraphs_justified_indented_spaced(doc):
-    paras = _paragraph_boxes(doc)
+def test_body_justified_indented_spaced(pages):
+    """Measured on the laid-out lines: 14 pt; the first line starts 1.27 cm in, the other lines at
+    the margin; every line but a paragraph's last reaches the right margin (justified); lines
+    1.0-1.5 lines apart; at least 6 pt between paragraphs."""
+    paras = _paragraphs(pages)
     assert len(paras) > 20
-    for _p, b in paras:
-        s = b.style
-        assert s["text_align_all"] == "justify"
-        assert pt(s["font_size"]) == pytest.approx(14)
-        indent = s["text_indent"]
-        indent = indent.value if hasattr(indent, "unit") else indent  # computed: px
-        assert 1.0 <= indent / PX_PER_MM / 10 <= 1.27 + 1e-6
-        mb = s["margin_bottom"]
-        assert pt(mb.value if hasattr(mb, "unit") else mb) >= 6  # 6 pt between paragraphs
-        lines = [c for c in b.children if type(c).__name__ == "LineBox"]
-        for a_, b_ in zip(lines, lines[1:]):  # line spacing measured: single to 1.5 lines
-            assert 1.0 <= (b_.position_y - a_.position_y) / s["font_size"] <= 1.5
-
-
-def test_first_lines_indented_and_lines_fill_the_measure(doc, content_box):
-    """Measured on the laid-out lines: the first line starts 1.27 cm in; the other lines start at
-    the margin; every line but the last of a paragraph reaches the right margin (justified)."""
-    from weasyprint.formatting_structure import boxes
-
-    left, right = content_box
     checked = 0
-    for _p, para in _paragraph_boxes(doc):
-        lines = [c for c in para.children if isinstance(c, boxes.LineBox)]
-        texts = [[t for t in ln.descendants() if isinstance(t, boxes.TextBox) and t.text.strip()] for ln in lines]
-        texts = [t for t in texts if t]
-        if len(texts) < 3:
-            continue
-        own = re.sub(r"\s+", " ", "".join(para.element.itertext())).strip()
-        if not own.startswith(texts[0][0].text.strip()[:20]):
-            continue  # the rest of a paragraph split across pages
-        assert mm(texts[0][0].position_x - left) == pytest.approx(12.7, abs=0.3)
-        for line in texts[1:]:
-            assert line[0].position_x == pytest.approx(left, abs=0.5)
-        for line in texts[:-1]:
-            assert right_edge(line[-1]) == pytest.approx(right, abs=1.5)
-        checked += 1
+    for para in paras:
+        assert para[0].start - TEXT_LEFT == pytest.approx(INDENT, abs=0.3 * MM)
+        for ln in para[1:]:
+            assert ln.start == pytest.approx(TEXT_LEFT, abs=0.5), ln.text
+        for ln in para[:-1]:
+            assert ln.right == pytest.approx(TEXT_RIGHT, abs=1.5), ln.text
+        for a, b in zip(para, para[1:]):
+            assert 1.0 <= (a.baseline - b.baseline) / BODY <= 1.5
+        checked += len(para) >= 3
     assert checked > 10
+    gaps = [a[-1].baseline - b[0].baseline for page in pages for a, b in zip(_paragraphs([page]), _paragraphs([page])[1:])]
+    assert gaps and min(gaps) >= BODY * 1.3 + 6 - 0.5
 
 
-def test_headings_bold_14pt(doc):
-    heads = [t for p in doc.pages for t in text_boxes(p) if t.element_tag in ("h2", "h3")]
-    assert {t.element_tag for t in heads} == {"h2", "h3"}
-    for t in heads:
-        assert t.style["font_weight"] >= 700 and pt(t.style["font_size"]) == pytest.approx(14)
+def test_headings_bold_14pt_never_last_on_a_page(pages, reference_report):
+    heads = [ln for page in pages for ln in page if re.match(r"^(I|II|III|IV|\d)\. \S", ln.text) and ln.bold]
+    texts = [ln.text for ln in heads]
+    for h in ("I. Về công tác lãnh đạo, chỉ đạo", "II. Kết quả thực hiện", "III. Đánh giá chung",
+              "IV. Nhiệm vụ, giải pháp thời gian tới"):
+        assert h in texts, h
+    for ln in heads:
+        assert ln.size == BODY
+    for page in pages[:-1]:
+        body = [ln for ln in page if ln.sizes == {BODY}]
+        assert not body[-1].bold, body[-1].text
 
 
-def test_numbered_free_text_items_read_as_paragraphs(doc):
+def test_numbered_free_text_items_read_as_paragraphs(pages):
     """Markdown "1. …" items in free text: the number on the first (indented) line, like a
     paragraph, never alone on its own line."""
-    from weasyprint.formatting_structure import boxes
-
-    items = [b for p in doc.pages for b in p._page_box.descendants()
-             if isinstance(b, boxes.BlockBox) and b.element_tag == "li"]
-    firsts = 0
-    for li in items:
-        first_line = next(c for c in li.descendants() if isinstance(c, boxes.LineBox))
-        words = re.sub(r"\s+", " ", "".join(t.text for t in first_line.descendants()
-                                              if isinstance(t, boxes.TextBox))).strip()
-        own = re.sub(r"\s+", " ", "".join(li.element.itertext())).strip()
-        body = re.sub(r"^\d+\.\s*", "", words)
-        if not own.startswith(body[:30]):
-            continue  # the rest of an item split across pages
-        assert re.match(r"^\d+\. \S+ \S+", words), words
-        firsts += 1
-    assert firsts >= 5
+    items = [p[0] for p in _paragraphs(pages) if re.match(r"^\d+\.", p[0].text)]
+    assert len(items) >= 5
+    for ln in items:
+        assert re.match(r"^\d+\. \S+ \S+", ln.text), ln.text
 
 
-def test_amount_in_words_under_the_budget_chart(print_html, reference_report):
+def test_amount_in_words_under_the_budget_chart(pdf, reference_report):
     from danvan.core.vnwords import amount_in_words
 
+    text = re.sub(r"\s+", " ", " ".join(page_texts(pdf)))
     n = int(reference_report.figs.raw("REV_TOTAL"))
-    assert f"Bằng chữ: {amount_in_words(n)}" in print_html
+    assert f"Bằng chữ: {amount_in_words(n)}" in text
     assert "Bằng chữ: Bảy tỷ chín trăm sáu mươi bảy triệu năm trăm chín mươi hai nghìn một trăm bảy mươi tám đồng" \
-        in print_html
+        in text
+
+
+def test_charts_full_width_with_their_labels_as_text(pdf, pages, notebook):
+    """Four charts as wide as the text (their white backgrounds), their labels text in the PDF
+    (9 pt in the chart), each chart's title 10 pt bold."""
+    from _pdf import filled_boxes
+
+    boxes = [b for i in range(len(pages)) for b in filled_boxes(pdf, i, min_width=100)]
+    full = [b for b in boxes if b[0] == pytest.approx(TEXT_LEFT, abs=1) and b[2] == pytest.approx(TEXT_RIGHT, abs=1)]
+    assert len(full) == 4 and all(TEXT_LEFT - 1 <= b[0] and b[2] <= TEXT_RIGHT + 1 for b in boxes)
+    found = {ln.text: ln for page in pages for ln in page}
+    for label in ("Dự toán giao", "Tổng thu ngân sách", "Nhân khẩu đủ điều kiện", "Tin về an ninh trật tự"):
+        assert found[label].size == 9, label
+    titles = [b["spec"]["title"] for c in notebook.cells for o in c.get("outputs", [])
+              for b in [o["data"].get("application/vnd.danvan.block+json", {})] if b.get("kind") == "chart"]
+    assert len(titles) == 4
+    for t in titles:
+        assert found[t].bold and found[t].size == 10, t
 
 
 # ---- end block --------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def end_page(doc):
-    for p in reversed(doc.pages):
-        if boxes_with_class(p, "noinhan"):
-            return p
-    raise AssertionError("no end block")
-
-
-def test_recipients_block(end_page, content_box):
-    left, right = content_box
-    col = [t for t in first_text(end_page, "noinhan")]
-    label, lines = col[0], col[1:]
-    assert label.text == "Nơi nhận:"
-    assert pt(label.style["font_size"]) == pytest.approx(12)
-    assert label.style["font_weight"] >= 700 and label.style["font_style"] == "italic"
-    texts = [t.text for t in lines]
+def test_recipients_block(pages, end_index):
+    page = pages[end_index]
+    label = find(page, "Nơi nhận:")
+    assert label.size == 12 and label.bold and label.italic
+    lines_ = [ln for ln in page if ln.text.startswith("- ") and ln.size == 11]
+    texts = [ln.text for ln in lines_]
     assert len(texts) >= 2
     for t in texts[:-1]:
-        assert t.startswith("- ") and t.endswith(";"), t
+        assert t.endswith(";"), t
     assert texts[-1] == "- Lưu: VT."
-    for t in lines:
-        assert pt(t.style["font_size"]) == pytest.approx(11)
-        assert t.position_x == pytest.approx(left, abs=1)  # at the left
-        assert t.style["font_weight"] == 400
+    for ln in lines_:
+        assert ln.left == pytest.approx(TEXT_LEFT, abs=1) and ln.faces == {"Regular"}
+        assert ln.baseline < label.baseline
 
 
-def test_signature_block(end_page, content_box, reference_report):
-    left, right = content_box
-    auth = first_text(end_page, "auth")
-    signer = first_text(end_page, "signer")
-    assert [t.text for t in auth] == [a.upper() for a in reference_report.meta["signing_authority"]]
-    for t in auth:
-        assert 13 <= pt(t.style["font_size"]) <= 14 and t.style["font_weight"] >= 700
-        assert t.text == t.text.upper()
-        assert center(t) > (left + right) / 2  # right half
-    assert joined(signer) == "Nguyễn Văn Thử"
-    assert signer[0].style["font_weight"] >= 700
-    assert signer[0].position_y > auth[-1].position_y + 40  # room to sign
-    assert center(signer[0]) == pytest.approx(center(auth[0]), abs=2)
+def test_signature_block(pages, end_index, reference_report):
+    page = pages[end_index]
+    auth = [find(page, a.upper()) for a in reference_report.meta["signing_authority"]]
+    signer = find(page, "Nguyễn Văn Thử")
+    for ln in auth:
+        assert 13 <= ln.size <= 14 and ln.bold
+        assert ln.center > (TEXT_LEFT + TEXT_RIGHT) / 2  # right half
+    assert signer.bold and signer.size == 14
+    assert auth[-1].baseline - signer.baseline > 40  # room to sign
+    assert signer.center == pytest.approx(auth[0].center, abs=2)
+    assert find(page, "Nơi nhận:").baseline == pytest.approx(auth[0].baseline, abs=3)  # side by side
 
 
-def test_provenance_small_after_the_signature(doc, end_page):
-    last = doc.pages[-1]
-    prov = first_text(last, "provenance")
-    assert any("Nguồn gốc báo cáo" in t.text for t in prov)
-    assert max(pt(t.style["font_size"]) for t in prov) <= 8
-    if last is end_page:
-        signer = first_text(end_page, "signer")[0]
-        assert min(t.position_y for t in prov) > signer.position_y
+def test_provenance_small_after_the_signature(pages, end_index):
+    last = pages[-1]
+    title = find(last, "Nguồn gốc báo cáo (tái lập được)")
+    prov = [ln for ln in last if ln.baseline <= title.baseline]
+    assert max(s for ln in prov for s in ln.sizes) <= 8
+    for label in ("Số liệu", "Sổ tay (notebook)", "Tham số", "Danh mục chỉ tiêu", "Mã nguồn", "Phiên bản gói"):
+        assert any(ln.text.startswith(label + " ") for ln in prov), label
+    if end_index == len(pages) - 1:
+        assert title.baseline < find(last, "Nguyễn Văn Thử").baseline
 
 
-def test_official_print_hides_analyst_and_qa_cells(print_html):
-    assert "Ghi chú của người phân tích" not in print_html
-    assert "KIỂM TRA NỘI BỘ" not in print_html
+def test_official_pdf_drops_analyst_and_qa_cells(pdf):
+    text = " ".join(page_texts(pdf))
+    assert "Ghi chú của người phân tích" not in text and "KIỂM TRA NỘI BỘ" not in text
 
 
-# ---- metadata comes from data and parameters; screen HTML uses the same layout ---------------
+# ---- metadata comes from data and parameters; the screen HTML ---------------------------------
 
 def test_metadata_from_parameters_not_hard_coded(reference_report):
     from danvan.report.ward import WardReport
@@ -485,47 +376,27 @@ def test_recipients_always_end_with_luu_vt(reference_report):
     assert r.end().data["recipients"] == ["- UBND thành phố;", "- Lưu: VT."]
 
 
-@pytest.mark.parametrize("path", ["danvan/export/pdf.py", "danvan/export/word.py", "danvan/export/static/report.css",
-                                  "danvan/export/templates/report.html.j2", *sorted(
-                                      str(p.relative_to(REPO)) for p in (REPO / "danvan" / "report" / "templates" / "html").glob("*.j2"))])
+@pytest.mark.parametrize("path", ["danvan/export/pdf.py", "danvan/export/word.py", "danvan/report/static/report.css",
+                                  "danvan/report/static/report-screen.css", "danvan/report/style.py",
+                                  "danvan/run/templates/portal.html.j2", "danvan/run/static/portal.js",
+                                  "danvan/run/static/portal.css",
+                                  "danvan/export/templates/report.html.j2", "danvan/export/templates/report.typ",
+                                  *sorted(str(p.relative_to(REPO)) for p in
+                                          (REPO / "danvan" / "report" / "templates" / "html").glob("*.j2"))])
 def test_no_ward_hard_coded_in_layout_code(path):
     text = unicodedata.normalize("NFC", (REPO / path).read_text(encoding="utf-8"))
     for ward in ("Đúc", "19780", "Huế"):
         assert ward not in text, (path, ward)
 
 
-def test_screen_html_same_layout_lean_fonts(notebook):
+def test_screen_html_same_layout_with_its_charts_font(notebook):
     from danvan.export.html import export_html
 
     html = export_html(notebook, title="Báo cáo", provenance=PROVENANCE)
     assert 'class="report"' in html and "nd30-header" in html and "nd30-end" in html
-    assert "@font-face" not in html and "file://" not in html  # the screen page stays lean
-    assert html.count("<svg") == 4 and "<text" not in html  # charts: glyphs as paths on screen
-
-
-def test_print_charts_keep_text_as_text(notebook, print_html):
-    from danvan.export.pdf import print_notebook
-
-    import base64
-    import re
-
-    svgs = [base64.b64decode(b).decode("utf-8")
-            for b in re.findall(r'<img class="chart" alt="[^"]*" src="data:image/svg\+xml;base64,([^"]+)"', print_html)]
-    assert len(svgs) == 4 and "<svg" not in print_html  # drawn as images: no CSS cascade over SVG nodes
-    assert all("<text" in svg for svg in svgs) and any("Dự toán giao" in svg for svg in svgs)
-    assert print_notebook(notebook) is not notebook  # the executed notebook is not modified
-    assert "<text" not in nbformat.writes(notebook)
-
-
-def test_print_stylesheet_names_only_the_bundled_family_even_for_code_and_lists():
-    """The user-agent sheet asks monospace for code/pre; the print sheet overrides every element."""
-    from weasyprint.formatting_structure import boxes
-
-    from danvan.export.pdf import PRINT_FAMILY, layout
-
-    d = layout('<html><body><main class="report print"><p>Tiếng <code>mã</code> <kbd>phím</kbd></p>'
-               '<pre>khối mã</pre><ol><li>mục</li></ol><footer class="provenance">nguồn</footer>'
-               '<p style="font-family: sans-serif">không chân</p></main></body></html>')
-    fams = {tuple(b.style["font_family"]) for p in d.pages for b in p._page_box.descendants()
-            if isinstance(b, (boxes.TextBox, boxes.InlineBox, boxes.BlockBox))}
-    assert fams == {(PRINT_FAMILY,)}
+    assert html.count("<svg") == 4 and "<text" in html  # charts: text as text ...
+    assert html.count("@font-face") in (2, 3) and "data:font/woff2;base64," in html  # ... in the embedded subset
+    assert "file://" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") \
+        .replace("http://www.w3.org/1999/xlink", "").replace("http://purl.org/dc/", "") \
+        .replace("http://creativecommons.org/ns#", "").replace("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "")
+    assert len(html.encode()) <= 300_000  # lean

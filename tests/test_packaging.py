@@ -87,8 +87,10 @@ def test_package_data_is_shipped():
 
     base = resources.files("danvan")
     for rel in ("reference/data/catalogue.yaml", "reference/data/units.csv", "export/templates/report.html.j2",
+                "export/templates/report.typ",
                 "report/templates/narrative/II.2.md.j2", "report/templates/html/nd30_header.html.j2",
-                "export/static/report.css", "run/templates/index.html.j2"):
+                "report/static/report.css", "run/templates/portal.html.j2",
+                "run/static/portal.js", "run/static/portal.css"):
         assert (base / rel).is_file(), rel
     fonts = [p.name for p in (base / "fonts").iterdir()]
     assert any(f.lower().endswith((".ttf", ".otf")) for f in fonts)

@@ -149,8 +149,10 @@ def test_at_least_three_charts(html):
     charts = [f for f in figures if re.match(r"\s*<svg\b.*</svg>", f, re.S)]
     assert len(charts) >= 3
     assert html.count("<svg") == len(charts)  # every chart is an inline SVG in its figure
-    for svg in charts:
-        assert re.search(r"<path\b", svg) and "font-family" not in svg  # text drawn as paths: no host fonts
+    for svg in charts:  # text as text in the bundled family, which the page embeds: no host font
+        assert re.search(r"<path\b", svg) and "<text" in svg and "font-family: 'Liberation Serif'" in svg
+    assert 'svg.chart text{font-family:"danvan Liberation Serif",serif!important}' in html
+    assert "data:font/woff2;base64," in html
 
 
 def test_text_is_nfc(html):

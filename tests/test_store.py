@@ -21,20 +21,11 @@ from pathlib import Path
 
 from danvan.intake.importer import import_files
 from danvan.store import FigureValue, Store
+from _util import integrity, wait_for_marker
 from _util import store_dump as dump
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT = "19780"
-
-
-
-
-def integrity(path) -> str:
-    con = sqlite3.connect(path)
-    try:
-        return con.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        con.close()
 
 
 def write(store: Store, value, *, year=2024, code="REV_TOTAL", by="test", illustrative=False, note=""):
@@ -126,14 +117,7 @@ def _start_paused_import(file: Path, db: Path, marker: Path) -> subprocess.Popen
          "import", str(file), "--db", str(db)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        if proc.poll() is not None:
-            raise AssertionError(f"importer ended early: {proc.communicate()}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("importer never reached its transaction")
-        time.sleep(0.05)
+    wait_for_marker(marker, proc)
     return proc
 
 

@@ -156,3 +156,33 @@ def test_prior_values_are_derived_too(cat):
     figs = Figures(unit, 2023, cat, {"REV_TOTAL": Decimal(150), "REV_ESTIMATE": Decimal(100)},
                    prior={"REV_TOTAL": Decimal(120), "REV_ESTIMATE": Decimal(100)})
     assert str(figs.fig("REV_PCT_ESTIMATE").yoy) == "tăng 30 điểm phần trăm so với cùng kỳ năm 2022"
+
+
+# ---- key figures (what the portal's unit page shows) ---------------------------------------------
+def test_key_figures_as_the_report_writes_them_with_the_comparable_prior(demo_db, cat):
+    from danvan.indicators.fig import shown
+
+    keys = [i.code for i in cat.indicators.values() if i.key]
+    figs = load_figures("19750", 2023, db=demo_db)  # illustrative, comparable with illustrative 2022
+    kf = figs.key_figures()
+    assert list(kf["values"]) == keys and kf["prior_year"] == 2022 and "prior_note" not in kf
+    for code in keys:
+        f = figs.fig(code)
+        assert kf["values"][code] == (None if f.raw is None else format(shown(cat[code], f.raw), "f"))
+        assert kf["prior"][code] == (None if f.prev is None else format(shown(cat[code], f.prev), "f"))
+    assert kf["values"]["EID_ACCOUNTS_PCT"].count(".") == 1 and len(kf["values"]["EID_ACCOUNTS_PCT"].split(".")[1]) == 2
+    real = load_figures("19780", 2023, db=demo_db).key_figures()  # real 2023, illustrative 2022: no prior
+    assert real["values"]["REV_TOTAL"] == "7967592178" and real["values"]["CULT_FAMILIES_PCT"] == "95.2"
+    assert "prior" not in real and real["prior_note"].startswith("Không so sánh cùng kỳ")
+
+
+def test_header_blocks_carry_the_key_figures(demo_db):
+    from danvan.report.city import CitySummary
+
+    ward = WardReport.load("19750", 2023, db=demo_db)
+    assert ward.header().children[0].data["key_figures"] == ward.figs.key_figures()
+    city = CitySummary.load("474", 2023, db=demo_db)
+    title = city.header().children[0]
+    assert title.data["role"] == "title" and title.data["key_figures"]["values"]["REV_TOTAL"] == format(
+        city.total("REV_TOTAL").value, "f")
+    assert title.data["key_figures"]["values"]["CULT_FAMILIES_PCT"] is None  # a stated rate: not summable

@@ -70,7 +70,7 @@ def register(sub) -> None:
                     "stated percentages that disagree with their numerator/denominator and the base that would "
                     "explain them, parts that do not sum to totals, year-over-year jumps beyond the indicator's "
                     "threshold, required figures missing. Exit code 1 when there is an error, 0 otherwise, "
-                    "2 for bad usage.",
+                    "2 for bad usage, 4 when the store cannot be read (damaged).",
         epilog="example: danvan check --unit 19780 --year 2023",
     )
     p.add_argument("--unit", metavar="CODE", help="unit code, a 5-character string such as 19780")

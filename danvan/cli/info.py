@@ -27,6 +27,7 @@ def info() -> dict:
                             str(DATA_DIR / "aliases.csv"), *conf.units],
         "fonts": [str(p) for p in font_files()],
         "max import size (MB)": conf.max_import_mb,
+        "max CSV rows": conf.max_csv_rows,
         "project checkout": str(settings.project_root() or "-"),
         "git commit": git_commit(),
         "code digest": code_digest(),

@@ -1,7 +1,8 @@
 """``danvan form | import | validate | history``: the intake commands (see :mod:`danvan.intake`).
 
 Exit codes: 0 success (warnings allowed), 1 a file had errors / was not written / nothing found,
-2 bad usage (unknown unit or indicator code, bad option).
+2 bad usage (unknown unit or indicator code, bad option, ``--out`` a directory or an existing file
+without ``--force``), 4 a machine fault (disk full, read-only or damaged store, unwritable ``--out``).
 """
 
 from __future__ import annotations
@@ -39,10 +40,19 @@ def _cmd_form(args) -> int:
     cat, reg = _reference(args)
     check_code_format(args.unit)
     unit = reg.get(args.unit, args.year)  # an alias code resolves to the canonical unit (with a note)
+    if args.out and Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} là một thư mục; hãy ghi tên tệp, ví dụ "
+                         f"{Path(args.out) / f'bieu-nhap-{unit.code}-{args.year}.xlsx'}")
     fmt = args.format or (Path(args.out).suffix.lstrip(".").lower() if args.out else "xlsx") or "xlsx"
     if fmt not in ("xlsx", "csv"):
         raise UsageError(f"--format must be xlsx or csv, got {fmt!r}")
     out = Path(args.out) if args.out else Path(f"bieu-nhap-{unit.code}-{args.year}.{fmt}")
+    parent = next((a for a in out.absolute().parents if a.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise UsageError(f"--out {out}: {parent} là một tệp, không phải thư mục; hãy chọn một thư mục khác")
+    if out.exists() and not args.force:
+        raise UsageError(f"tệp {out} đã có (có thể là biểu đã điền); danvan không ghi đè. Chọn tên khác bằng --out, "
+                         "hoặc thêm --force để ghi đè")
     path = write_form(unit.code, args.year, out, fmt=fmt, catalogue=cat, registry=reg, db=args.db)
     print(f"{fmt:4} {path}")
     print(f"Đã lập biểu nhập số liệu năm {args.year} cho {unit.name} (mã {unit.code}); "
@@ -58,6 +68,9 @@ def _cmd_import(args) -> int:
                             all_or_nothing=args.all_or_nothing, workers=args.workers)
     print(format_outcomes(outcomes, wrote=True))
     print(f"Kho dữ liệu: {store.path}")
+    fault = next((o.fault for o in outcomes if o.fault is not None), None)
+    if fault is not None:
+        raise fault  # the machine's fault, not the files': exit code 4
     return 0 if all(o.status in ("written", "unchanged") for o in outcomes) else 1
 
 
@@ -144,6 +157,7 @@ def register(sub) -> None:
     p.add_argument("--year", required=True, type=int, help="report year, e.g. 2024")
     p.add_argument("--out", help="output file (default: bieu-nhap-UNIT-YEAR.xlsx in the current directory)")
     p.add_argument("--format", choices=("xlsx", "csv"), help="xlsx (default, or by --out suffix) or csv")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists (it may be a filled form)")
     add_db(p)
     add_reference(p)
     p.set_defaults(func=_cmd_form)

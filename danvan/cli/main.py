@@ -2,29 +2,43 @@
 
 Every command module registers its subcommands; each subcommand sets ``func(args) -> int``. Errors
 are mapped to messages and exit codes here and only here: a :class:`~danvan.core.errors.DanvanError`
-prints its message (no traceback) and exits with its ``exit_code``; a machine fault (a full disk, a
-permission) prints what failed.
+prints its message (no traceback) and exits with its ``exit_code``; an ``OSError`` or SQLite error
+the library did not foresee is a machine fault and prints what failed. ``DANVAN_DEBUG=1`` also
+prints the Python traceback (for developers).
 
-Exit codes: 0 success, 1 a report/import/check failed, 2 bad usage or bad parameters (nothing ran),
-3 another danvan run holds the outputs, 130 interrupted.
+Exit codes:
+
+* 0 success (warnings allowed);
+* 1 the work failed: a file had data errors and was not imported, a report failed, a check found errors;
+* 2 bad usage or bad parameters, nothing ran: an unknown unit, a directory given for a file, a file
+  for a directory, a run set or catalogue that is not UTF-8 YAML, a notebook that is not one, an
+  existing ``--out`` without ``--force``;
+* 3 another danvan run holds the outputs folder;
+* 4 a machine fault: a full disk, a read-only or unwritable store or outputs folder, a damaged store
+  (nothing half-written is left behind; the message says what to do);
+* 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
+import traceback
 import warnings
 
 from .. import __version__
+from ..core import settings
 from ..core.errors import DanvanError
+from ..core.files import machine_fault
 from ..reference.units import AliasWarning
 from ..run.executors import skip_slow_optional_imports
-from . import check, info, intake, render, run, units
+from . import backup, check, info, intake, render, run, units
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = (render, run, intake, check, units, info)
+COMMANDS = (render, run, intake, backup, check, units, info)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="danvan",
         description="Reproducible 'Công tác Dân vận Chính quyền' reports: forms -> validate -> store -> "
                     "notebook (papermill) -> HTML/PDF/DOCX.",
+        epilog="exit codes: 0 ok, 1 data errors or a failed report, 2 bad usage, 3 outputs locked by "
+               "another run, 4 machine fault (disk full, read-only or damaged store/outputs)",
     )
     parser.add_argument("--version", action="version", version=f"danvan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -57,6 +73,13 @@ def _show_alias_notes(command: str) -> None:
     warnings.showwarning = show
 
 
+def _fail(command: str, message: str, code: int) -> int:
+    if settings.current().debug:
+        traceback.print_exc()
+    print(f"danvan {command}: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv=None) -> int:
     skip_slow_optional_imports()
     parser = build_parser()
@@ -69,15 +92,14 @@ def main(argv=None) -> int:
             _show_alias_notes(args.command)
             return args.func(args)
     except DanvanError as exc:
-        print(f"danvan {args.command}: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(args.command, str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        print(f"danvan {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return _fail(args.command, "interrupted", 130)
     except BrokenPipeError:  # `danvan units | head`: the reader has what it wanted
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more may reach the closed pipe
         return 0
-    except OSError as exc:  # a machine fault (disk full, permission, read-only mount): say what failed
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        print(f"danvan {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
-        return 1
+    except OSError as exc:  # a machine fault the library did not foresee: say what failed
+        fault = machine_fault(exc, what="tệp", action="đọc hoặc ghi")
+        return _fail(args.command, str(fault), fault.exit_code)
+    except sqlite3.Error as exc:  # the store library mapped what it foresaw (damaged, full, read-only)
+        return _fail(args.command, f"lỗi kho dữ liệu SQLite: {exc}", 4)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..core.errors import UsageError
+from ..core.errors import MachineFault, UsageError
 from ..core.settings import path_list
 from ..intake.demo import DEMO_PARENT, DEMO_YEARS, demo_unit_years, load_demo
 from ..intake.unitdir import bootstrap_default_store
 from ..run.notebooks import DEFAULT_NOTEBOOK, resolve_notebook
-from ..run.render import render
+from ..run.outputs import check_outputs_dir, outputs_lock
+from ..run.render import execute, prepare, write_outcome
 from ..store import Store
 from ..reference.units import load_registry
 from .options import absolute_paths, add_db, add_unit_files, outputs_dir, parse_formats, parse_param, parse_year
@@ -35,8 +36,13 @@ def _cmd_render(args) -> int:
             params[k] = absolute_paths(path_list(v))
     if args.unit_files:
         params["units"] = absolute_paths([*path_list(params.get("units", "")), *args.unit_files])
-    outcome = render(nb, params, outputs_dir(args.outputs), formats=args.formats,
-                     engine="fresh" if args.kernel == "fresh" else "warm")
+    outputs = check_outputs_dir(outputs_dir(args.outputs))
+    task, bundle = prepare(nb, params, outputs, formats=args.formats)  # bad parameters: nothing made, no kernel
+    outcome = execute(task, bundle, engine="fresh" if args.kernel == "fresh" else "warm")
+    with outputs_lock(outputs):  # like `danvan run`: one writer of an outputs folder at a time
+        outcome = write_outcome(outcome, task)
+    if outcome.fault:
+        raise MachineFault(f"FAILED {outcome.label}: {outcome.fault}")
     if outcome.status != "ok":
         where = f" (cell {outcome.failed_cell})" if outcome.failed_cell is not None else ""
         print(f"danvan render: FAILED {outcome.label}{where}: {outcome.error}", file=sys.stderr)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from ..core.errors import UsageError
+from ..core.errors import MachineFault, UsageError
 from ..run.batch import run_batch
 from ..run.notebooks import DEFAULT_NOTEBOOK, resolve_notebook
-from ..run.outputs import INDEX
-from ..run.runset import ReportSpec, RunSet, expand, load_runset, parse_units
+from ..run.outputs import INDEX, check_outputs_dir
+from ..run.runset import ReportSpec, RunSet, dedupe, expand, load_runset, parse_units
 from ..store import Store
 from .options import absolute_paths, add_db, add_unit_files, outputs_dir, parse_formats
 
@@ -25,18 +27,25 @@ def _cmd_run(args) -> int:
             raise UsageError("give a run set (params/*.yaml) or --year with --units")
         rs = RunSet("ad-hoc", [args.year], [ReportSpec(args.notebook or DEFAULT_NOTEBOOK, parse_units(args.units), {})])
     formats = args.formats or rs.formats
-    available = set(Store(args.db).require().fingerprints())
+    outputs = check_outputs_dir(outputs_dir(args.outputs))  # before any work: a file, read-only, full
+    db = str(Path(args.db).resolve()) if args.db else None  # the notebooks run in notebooks/
+    available = set(Store(db).require().fingerprints())
     jobs = expand(rs, available=available, unit_files=absolute_paths(args.unit_files))
     if args.notebook and args.runset:
         nb = resolve_notebook(args.notebook)
         jobs = [(n, p) for n, p in jobs if n == nb]
+    jobs, repeated = dedupe(jobs)
+    if repeated:
+        print(f"danvan run: listed more than once, rendered once: {', '.join(repeated)}", file=sys.stderr)
     res = run_batch(
-        jobs, outputs_dir(args.outputs), formats=formats, workers=args.workers, scheduler=args.scheduler,
+        jobs, outputs, formats=formats, workers=args.workers, scheduler=args.scheduler,
         engine="fresh" if args.kernel == "fresh" else "warm", force=args.force,
-        retry_failed=args.retry_failed, db=args.db, progress=None if not args.no_progress else False,
+        retry_failed=args.retry_failed, db=db, progress=None if not args.no_progress else False,
     )
     print(res.summary())
-    print(f"index: {outputs_dir(args.outputs) / INDEX}")
+    print(f"index: {outputs / INDEX}")
+    if res.fault:
+        raise MachineFault(res.fault)  # exit code 4: the machine, not the reports
     return 1 if res.failed else 0
 
 

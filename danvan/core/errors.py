@@ -7,7 +7,8 @@ and an exit status. Where an error used to be a plain ``ValueError`` / ``LookupE
 one too, so that callers catching the builtin keep working.
 
 Exit codes: 1 the work failed (bad data, a report failed), 2 bad usage (nothing ran), 3 another
-danvan run holds the outputs.
+danvan run holds the outputs, 4 a machine fault (:class:`MachineFault`: a full disk, a read-only or
+unwritable store or outputs folder, a damaged store).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ __all__ = [
     "OutputsLocked",
     "WorkerMismatchError",
     "ExportError",
+    "MachineFault",
+    "DiskFull",
+    "NotWritable",
+    "StoreDamaged",
 ]
 
 
@@ -124,3 +129,24 @@ class WorkerMismatchError(UsageError):
 
 class ExportError(DanvanError):
     """An executed notebook could not be exported to a requested format."""
+
+
+# ---- the machine ------------------------------------------------------------------------------
+class MachineFault(DanvanError):
+    """Not the user's input but the machine: what was being written stays as it was (or complete).
+    The message (Vietnamese) names the file or folder and what to do."""
+
+    exit_code = 4
+
+
+class DiskFull(MachineFault):
+    """The disk holding a file danvan writes is full (ENOSPC, EDQUOT, SQLITE_FULL)."""
+
+
+class NotWritable(MachineFault):
+    """A file or folder danvan must write is on a read-only mount or not writable for this user."""
+
+
+class StoreDamaged(MachineFault):
+    """The store file is damaged (truncated, overwritten pages, not a database); nothing is written
+    to it. The message says how to restore it from a backup (``danvan backup``)."""

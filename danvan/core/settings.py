@@ -40,11 +40,14 @@ VARIABLES: dict[str, str] = {
     "DANVAN_TEMPLATES": "folders of sentence templates searched before the shipped ones, separated by ':'",
     "DANVAN_UNITS": "user unit files (thôn, tổ dân phố, …; docs/units.md), separated by ':'",
     "DANVAN_MAX_IMPORT_MB": "largest input file intake accepts, in MB (default 20)",
+    "DANVAN_MAX_CSV_ROWS": "most rows intake reads from one CSV file (default 50000; a form sheet: 10000 rows)",
+    "DANVAN_DEBUG": "1: a command that fails also prints the Python traceback (developers)",
     "DANVAN_TEST_PAUSE_IN_TRANSACTION": "test hook: seconds to sleep inside each import transaction (crash tests)",
     "DANVAN_TEST_PAUSE_MARKER": "test hook: file touched just before that pause",
 }
 
 DEFAULT_MAX_IMPORT_MB = 20.0
+DEFAULT_MAX_CSV_ROWS = 50_000  # a province's tidy file of one year is ~48,000 rows (600 communes x 80)
 #: the variables naming files and folders that a report's kernel reads: Settings field -> variable
 PATH_VARIABLES = {"catalogues": "DANVAN_CATALOGUE", "units": "DANVAN_UNITS", "templates": "DANVAN_TEMPLATES"}
 _OVERRIDE_LOCK = threading.RLock()
@@ -87,6 +90,8 @@ class Settings:
     templates: tuple[str, ...]
     units: tuple[str, ...]
     max_import_mb: float
+    max_csv_rows: int
+    debug: bool
     test_pause_seconds: float | None
     test_pause_marker: str | None
 
@@ -130,6 +135,8 @@ def _current(values: tuple, cwd: str) -> Settings:
         templates=path_list(env.get("DANVAN_TEMPLATES")),
         units=path_list(env.get("DANVAN_UNITS")),
         max_import_mb=_float("DANVAN_MAX_IMPORT_MB", DEFAULT_MAX_IMPORT_MB),
+        max_csv_rows=int(_float("DANVAN_MAX_CSV_ROWS", DEFAULT_MAX_CSV_ROWS)),
+        debug=env.get("DANVAN_DEBUG", "").strip() not in ("", "0"),
         test_pause_seconds=_float("DANVAN_TEST_PAUSE_IN_TRANSACTION", None),
         test_pause_marker=env.get("DANVAN_TEST_PAUSE_MARKER") or None,
     )

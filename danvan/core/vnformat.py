@@ -176,6 +176,9 @@ def parse_figure(text, *, rate: bool = False) -> ParsedFigure:
     num = m.group("num").replace(" ", "")
     is_pct = bool(m.group("pct"))
     unit = m.group("unit").strip()
+    if unit and not any(ch.isalpha() for ch in unit):
+        # "5-", "5 +", "7 =": a sign or symbol after the number is no unit; never guess what it meant
+        raise NumberParseError(s)
     scale = 0
     first = unit.split(" ", 1)[0].lower() if unit else ""
     if first in _SCALE and not is_pct:

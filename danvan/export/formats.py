@@ -1,6 +1,8 @@
 """Output formats: one exporter per format, found through a registry (like nbconvert's
 ``get_exporter``). Each exporter turns an executed report notebook into the bytes of one file;
-writing them (atomically) is the caller's business.
+writing them (atomically) is the caller's business. The exporters of one report share its
+:class:`~danvan.export.charts.ReportCharts` (``ExportContext.charts``): a chart is drawn once, in
+the notebook, and its PNG for Word made once.
 
 Third parties add formats with ``exporters.register(name, exporter)`` or through the
 ``danvan.exporter`` entry point group.
@@ -8,14 +10,15 @@ Third parties add formats with ``exporters.register(name, exporter)`` or through
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import ExportError
 from ..core.files import atomic_write
 from ..core.registry import Registry
+from .charts import ReportCharts
 from .html import export_html
-from .pdf import html_to_pdf, print_notebook
+from .pdf import notebook_to_pdf
 from .word import notebook_to_docx
 
 __all__ = ["Exporter", "exporters", "ExportContext", "FORMATS", "export_formats"]
@@ -27,6 +30,7 @@ class ExportContext:
 
     title: str
     provenance: dict | None = None
+    charts: ReportCharts = field(default_factory=ReportCharts)
 
 
 class Exporter:
@@ -50,16 +54,14 @@ class PDFExporter(Exporter):
     name, extension = "pdf", "pdf"
 
     def export(self, nb, ctx: ExportContext) -> bytes:
-        # print_notebook: charts redrawn with text as text (bundled font), 4-5x faster to print
-        return html_to_pdf(export_html(print_notebook(nb), title=ctx.title, provenance=ctx.provenance,
-                                       print_mode=True))
+        return notebook_to_pdf(nb, title=ctx.title, provenance=ctx.provenance, charts=ctx.charts)
 
 
 class DOCXExporter(Exporter):
     name, extension = "docx", "docx"
 
     def export(self, nb, ctx: ExportContext) -> bytes:
-        return notebook_to_docx(nb, title=ctx.title)
+        return notebook_to_docx(nb, title=ctx.title, provenance=ctx.provenance, charts=ctx.charts)
 
 
 #: output formats: name -> exporter

@@ -1,5 +1,10 @@
 """Executed report notebook -> lean self-contained HTML, through nbconvert with danvan's own
 template (no code, prompts, streams or tracebacks; one small stylesheet; no random ids).
+
+Charts are inline SVGs whose labels are text in the bundled Liberation Serif: the page embeds, as
+WOFF2 ``data:`` URLs, the subset of the bundled faces its charts draw (:func:`danvan.export.fonts.font_face_css`),
+so every browser shows the same letters whatever fonts its system has (a system "Liberation Serif"
+such as Debian's 1.07 lacks many Vietnamese letters and would mix fonts inside words).
 """
 
 from __future__ import annotations
@@ -9,18 +14,13 @@ import re
 from pathlib import Path
 
 from .. import __version__
-from .notebook import is_dropped
+from ..report.style import report_css, unwrap_block
+from .fonts import font_face_css
+from .notebook import PROVENANCE_ROWS, PROVENANCE_TITLE, is_dropped
 
-__all__ = ["export_html", "report_css", "warm_up", "TEMPLATE_PATH", "CSS_PATH"]
+__all__ = ["export_html", "report_css", "warm_up", "TEMPLATE_PATH"]
 
-_HERE = Path(__file__).resolve().parent
-TEMPLATE_PATH = _HERE / "templates" / "report.html.j2"
-CSS_PATH = _HERE / "static" / "report.css"
-
-
-@functools.lru_cache(maxsize=1)
-def report_css() -> str:
-    return CSS_PATH.read_text(encoding="utf-8")
+TEMPLATE_PATH = Path(__file__).resolve().parent / "templates" / "report.html.j2"
 
 
 @functools.lru_cache(maxsize=1)
@@ -47,48 +47,44 @@ def _exporter():
     return exp
 
 
-_GLYPH_DEF = re.compile(r'<path id="(?P<id>LiberationSerif[^"]*)"(?: d="[^"]*")?(?: transform="[^"]*")?/>\s*')
+_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
 
 
 def _report_preprocessor():
-    """nbconvert preprocessor: keep the cells the audience reads, and define each chart glyph
-    outline once per page (every inline SVG chart would otherwise repeat ~30 KB of the same glyphs)."""
+    """nbconvert preprocessor: keep the cells the audience reads, take the notebook copy of the
+    stylesheet out of each block output (the page has it once, in its head), and give the page the
+    font subsets its charts need."""
     from nbconvert.preprocessors import Preprocessor
 
     class ReportPreprocessor(Preprocessor):
         def preprocess(self, nb, resources):
             audience = resources.get("danvan", {}).get("audience", "official")
             nb.cells = [c for c in nb.cells if not is_dropped(c, audience)]
-            seen: set[str] = set()
-
-            def once(m: re.Match) -> str:
-                if m.group("id") in seen:
-                    return ""
-                seen.add(m.group("id"))
-                return m.group(0)
-
+            svgs = []
             for cell in nb.cells:
                 for out in cell.get("outputs", []):
                     html = out.get("data", {}).get("text/html")
                     if html is not None:
-                        html = "".join(html) if isinstance(html, list) else html
-                        out["data"]["text/html"] = _GLYPH_DEF.sub(once, html)
+                        html = unwrap_block("".join(html) if isinstance(html, list) else html)
+                        out["data"]["text/html"] = html
+                        svgs += _SVG.findall(html)
+            resources.setdefault("danvan", {})["font_css"] = font_face_css(svgs)
             return nb, resources
 
     return ReportPreprocessor
 
 
-def export_html(nb, *, title: str, provenance: dict | None = None, audience: str = "official",
-                print_mode: bool = False) -> str:
+def export_html(nb, *, title: str, provenance: dict | None = None, audience: str = "official") -> str:
     """The report HTML of an executed notebook (a ``NotebookNode``)."""
     resources_ = {
         "danvan": {
             "title": title,
             "css": report_css(),
             "provenance": provenance,
+            "provenance_title": PROVENANCE_TITLE,
+            "provenance_rows": PROVENANCE_ROWS,
             "version": __version__,
             "audience": audience,
-            "print": print_mode,
         }
     }
     body, _ = _exporter().from_notebook_node(nb, resources=resources_)

@@ -1,256 +1,221 @@
-"""Report HTML -> PDF with WeasyPrint, using only the fonts bundled in ``danvan/fonts``.
+"""Report blocks -> PDF/A-2b with Typst, in the NĐ 30/2020/NĐ-CP layout.
 
-The report HTML stays lean and names system fonts (Times New Roman / Liberation Serif) for the
-screen. For print, :func:`html_to_pdf` adds one extra stylesheet, :func:`print_css`, that
+The PDF is built from the same ``application/vnd.danvan.block+json`` blocks as the Word export
+(:func:`danvan.export.notebook.blocks_of`), not from the HTML: one renderer per format.
+:func:`document_data` turns the blocks into one JSON document; the Typst template
+``templates/report.typ`` reads it with ``json(bytes(sys.inputs.data))`` and lays it out.
 
-* declares the bundled Liberation Serif 2.1.5 faces with ``@font-face`` (``file://`` URLs into the
-  package), and
-* sets every font-family stack used in print (body, page-number margin boxes, provenance footer,
-  SVG chart text) to that family only.
+Escaping, by construction
+    No data string is ever spliced into Typst source. The template is a fixed file; the data
+    reaches it only as a JSON string in ``sys.inputs``, and every string the template prints is a
+    Typst *string value* turned into text, which Typst never parses as markup or code. So
+    ``# $ * _ [ ] < @ \\ ` //``, ``#read("/etc/passwd")`` or ``#import "x"`` in a name, a label or
+    free text print as they are. Free-text Markdown becomes a JSON tree of paragraphs, lists,
+    strong/emphasis and text (:mod:`danvan.export.markdown`) that the template maps to Typst
+    structure. The template calls no ``eval``, ``read``, ``include``, ``import`` or ``plugin`` (a
+    test checks), and Typst's root is an empty directory (:mod:`danvan.export.typesetter`).
 
-Font fallback is closed as well: WeasyPrint runs with a Fontconfig configuration that holds *no*
-system font at all (``FONTCONFIG_FILE`` points to an empty configuration while the
-:class:`~weasyprint.text.fonts.FontConfiguration` is created). A glyph missing from the bundled
-faces therefore cannot be borrowed from DejaVu or from Debian's incomplete Liberation 1.07: the
-only fonts the PDF can embed are the four bundled faces (``pdffonts`` checks this in the tests).
+Fonts
+    Only the bundled Liberation Serif 2.1.5 faces; a character they lack prints as □ (logged).
 
-The font configuration and the parsed print stylesheet are built once per process and reused
-(WeasyPrint is not thread-safe with a shared configuration, so calls are serialised by a lock).
-Only ``file://`` URLs inside the fonts directory and ``data:`` URLs can be fetched while printing:
-a report never reaches the network.
+Archival, deterministic
+    PDF/A-2b; title, author (the issuing body), subject and keywords (the document's, then the
+    provenance: data, notebook, catalogue and template digests, git commit, parameters) in the Info
+    dictionary and the XMP packet; every date is the document's date
+    (:func:`danvan.export.notebook.document_datetime`). Same inputs, same bytes.
 
-Charts: inline chart SVGs in the notebook draw glyphs as paths (so the HTML needs no font);
-WeasyPrint re-parses every glyph path of every label, which costs about 1 s per report.
-:func:`print_notebook` redraws each chart from its block JSON with text as SVG ``<text>`` in the
-bundled family: the same picture, 4-5x faster to print, and the labels become searchable text.
+Charts
+    The SVG each chart block carries (drawn once, in the notebook), placed as an image: its labels
+    are text in the bundled faces, searchable in the PDF.
+
+Layout
+    Lines are broken as a browser (and Word) breaks them, first fit with word spaces that stretch
+    but never shrink, and the line boxes are CSS's (``report.typ`` explains): the PDF's lines are the
+    HTML's. Table columns are as wide as CSS's automatic table layout makes them
+    (:func:`danvan.export.tables.column_widths`).
 """
 
 from __future__ import annotations
 
-import atexit
-import copy
-import functools
+import base64
+import datetime as _dt
+import json
 import logging
-import os
 import re
-import tempfile
-import threading
+import struct
 import unicodedata
 from pathlib import Path
 
-from ..report.blocks import MIME_BLOCK
-from ..report.charts import FONT_FAMILY, ChartSpec, font_files, render_svg
-from .notebook import chart_specs, is_dropped
+from ..indicators.qa import SEVERITY_VI
+from ..report.blocks import DOC_TITLE, NOI_NHAN, QUOC_HIEU, TIEU_NGU
+from ..report.qa import QA_COLUMNS, QA_NONE
+from .charts import ReportCharts
+from .markdown import markdown_tree
+from .notebook import PROVENANCE_ROWS, PROVENANCE_TITLE, blocks_of, document_datetime, document_keywords
+from .tables import WIDE_SIZE, column_widths, table_layout
+from .typesetter import substitute_uncovered, svg_size, typesetter
 
-__all__ = [
-    "html_to_pdf",
-    "uncovered_characters",
-    "layout",
-    "print_css",
-    "print_notebook",
-    "font_configuration",
-    "fonts_dir",
-    "PRINT_FAMILY",
-]
+__all__ = ["notebook_to_pdf", "blocks_to_pdf", "document_data", "TEMPLATE", "PDF_STANDARD"]
 
 log = logging.getLogger(__name__)
 
-#: The only font family a danvan PDF uses (the bundled Liberation Serif 2.1.5 faces).
-PRINT_FAMILY = FONT_FAMILY
-
-_FACES = {  # file stem suffix -> (font-weight, font-style)
-    "Regular": ("normal", "normal"),
-    "Bold": ("bold", "normal"),
-    "Italic": ("normal", "italic"),
-    "BoldItalic": ("bold", "italic"),
-}
-_EMPTY_FONTCONFIG = """<?xml version="1.0"?>
-<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
-<!-- danvan: no system font directory; the PDF may only use the @font-face faces. -->
-<fontconfig></fontconfig>
-"""
-_LOCK = threading.RLock()
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "report.typ"
+PDF_STANDARD = "a-2b"
+VN_TIME = _dt.timezone(_dt.timedelta(hours=7))
+LABELS = {"quoc_hieu": QUOC_HIEU, "tieu_ngu": TIEU_NGU, "doc_title": DOC_TITLE, "noi_nhan": NOI_NHAN,
+          "provenance": PROVENANCE_TITLE, "qa_none": QA_NONE}
 
 
-def fonts_dir() -> Path:
-    return font_files()[0].parent
+def _nfc_tree(x):
+    """Every string of a JSON-like value in NFC (the only form danvan prints)."""
+    if isinstance(x, str):
+        return unicodedata.normalize("NFC", x)
+    if isinstance(x, dict):
+        return {k: _nfc_tree(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_nfc_tree(v) for v in x]
+    return x
 
 
-def _font_face_rules() -> str:
-    rules = []
-    by_style = {p.stem.split("-", 1)[1]: p for p in font_files()}
-    missing = set(_FACES) - set(by_style)
-    if missing:
-        raise RuntimeError(f"bundled font faces missing from {fonts_dir()}: {sorted(missing)}")
-    for style, (weight, slant) in _FACES.items():
-        url = by_style[style].resolve().as_uri()
-        rules.append(
-            f'@font-face {{ font-family: "{PRINT_FAMILY}"; src: url("{url}") format("truetype"); '
-            f"font-weight: {weight}; font-style: {slant}; }}"
-        )
-    return "\n".join(rules)
+def _table(b: dict) -> dict:
+    return {"kind": "table", **table_layout(b)}
 
 
-def print_css() -> str:
-    """The print-only stylesheet: bundled @font-face faces and single-family font stacks."""
-    fam = f'"{PRINT_FAMILY}"'
-    return f"""{_font_face_rules()}
-/* print: only the bundled family, everywhere (text, margin boxes, footer, chart text) */
-*, *::before, *::after, *::marker, svg text {{ font-family: {fam} !important; }}
-@page {{ @top-center {{ font-family: {fam}; }} }}
-"""
+def _qa(b: dict) -> dict:
+    rows = [[SEVERITY_VI.get(f.get("severity"), str(f.get("severity", ""))),
+             f"{f.get('code', '')} {f.get('label', '')}".strip(), str(f.get("message", "")), str(f.get("rule", ""))]
+            for f in b.get("findings") or []]
+    cols = list(QA_COLUMNS)
+    return {"kind": "qa", "title": b.get("title", ""), "summary": b.get("summary", ""), "columns": cols, "rows": rows,
+            "footer": None, "sections": [], "size": WIDE_SIZE, "values": [False] * 4,
+            "widths": column_widths(cols, rows, None, WIDE_SIZE, [False] * 4)}
 
 
-class _LocalFetcher:
-    """URL fetcher for printing: ``data:`` URLs and the bundled font files only."""
+# ---- charts and pictures ----------------------------------------------------------------------
 
-    def __init__(self):
-        from weasyprint.urls import URLFetcher
-
-        self._inner = URLFetcher(allowed_protocols={"file", "data"}, fail_on_errors=False)
-        self._fail_on_errors = False
-        self._root = fonts_dir().resolve()
-
-    def __call__(self, url: str):
-        if url.startswith("file:"):
-            from urllib.parse import unquote, urlparse
-
-            path = Path(unquote(urlparse(url).path)).resolve()
-            if self._root not in path.parents:
-                raise ValueError(f"refusing to read {url} while printing a report")
-        elif not url.startswith("data:"):
-            raise ValueError(f"refusing to fetch {url} while printing a report")
-        return self._inner.fetch(url)
-
-    fetch = __call__
+def _aspect(svg: str) -> float:
+    """Height / width of an SVG (its viewBox)."""
+    w, h = svg_size(svg)
+    return round(h / w, 6)
 
 
-@functools.lru_cache(maxsize=1)
-def font_configuration():
-    """A WeasyPrint ``FontConfiguration`` whose Fontconfig knows no system font (once per process)."""
-    from weasyprint.text.fonts import FontConfiguration
+def _png_as_svg(png_b64: str) -> str:
+    """A notebook's PNG output as an SVG holding it as a ``data:`` URL (it reaches Typst as text,
+    like everything else), sized at 96 dpi as a browser shows it."""
+    png_b64 = "".join(png_b64.split())
+    png = base64.b64decode(png_b64)
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("an image output that is not a PNG")
+    w, h = struct.unpack(">II", png[16:24])
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+            f'viewBox="0 0 {w} {h}" width="{w}" height="{h}"><image width="{w}" height="{h}" '
+            f'xlink:href="data:image/png;base64,{png_b64}"/></svg>')
 
-    with _LOCK:
-        fd, conf = tempfile.mkstemp(prefix="danvan-fonts-", suffix=".conf")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(_EMPTY_FONTCONFIG)
-        saved = os.environ.get("FONTCONFIG_FILE")
-        os.environ["FONTCONFIG_FILE"] = conf
-        try:
-            fc = FontConfiguration()
-        finally:
-            if saved is None:
-                os.environ.pop("FONTCONFIG_FILE", None)
+
+def _picture(svg: str, alt: str = "", caption: str | None = None) -> dict:
+    return {"kind": "chart", "svg": svg, "aspect": _aspect(svg), "alt": alt, "caption": caption or None}
+
+
+# ---- the document JSON ---------------------------------------------------------------------------
+
+def _header(b: dict) -> dict:
+    m = b.get("meta") or {}
+    number = m.get("number") or "\u2007" * 6  # room to write the number by hand, as the HTML
+    return {"kind": "header", "parent_body": m.get("parent_body", ""), "issuing_body": m.get("issuing_body", ""),
+            "number_line": f"Số: {number}/{m.get('doc_code', 'BC-UBND')}", "place_date": b.get("place_date", ""),
+            "subject": m.get("subject", "")}
+
+
+def _paragraphs(b: dict) -> dict | None:
+    paras = b.get("paragraphs") or []
+    if not paras:
+        return None
+    whole = b.get("missing") is True  # (a city's coverage block lists missing units under "missing")
+    runs = b.get("runs") if isinstance(b.get("runs"), list) and len(b["runs"]) == len(paras) else None
+    out = []
+    for i, p in enumerate(paras):
+        rs = runs[i] if runs else [{"text": p}]
+        out.append([{"text": str(r.get("text", "")), "missing": whole or bool(r.get("missing"))} for r in rs])
+    return {"kind": "paragraphs", "paragraphs": out, "italic": bool(b.get("italic"))}
+
+
+def _breakable(s: str, every: int = 64) -> str:
+    """Long unbroken tokens (digests, paths) with a zero-width space every ``every`` characters, so
+    that they wrap inside the footer (the HTML's ``word-break: break-all``)."""
+    return re.sub(rf"\S{{{every}}}(?=\S)", lambda m: m.group(0) + "\u200b", s)
+
+
+def document_data(blocks: list[dict], *, title: str, provenance: dict | None = None,
+                  when: _dt.datetime | None = None, charts: ReportCharts | None = None) -> dict:
+    """The JSON document ``report.typ`` lays out (every string NFC). ``when``: the document's date
+    (default: :func:`~danvan.export.notebook.document_datetime` of the blocks and provenance)."""
+    provenance = dict(provenance or {})
+    charts = charts or ReportCharts()
+    header_meta: dict = {}
+    out: list[dict] = []
+    for b in blocks:
+        kind = b.get("kind")
+        item = None
+        if kind == "header":
+            header_meta = b.get("meta") or {}
+            item = _header(b)
+        elif kind == "banner":
+            item = {"kind": "banner", "text": b.get("text", "")}
+        elif kind == "heading":
+            role = b.get("role")
+            if role in ("title", "subject"):  # a summary document's title and subject
+                item = {"kind": "doc-" + role, "text": b.get("text", "")}
             else:
-                os.environ["FONTCONFIG_FILE"] = saved
-            os.unlink(conf)
-    atexit.register(_release, fc)
-    return fc
+                item = {"kind": "heading", "level": int(b.get("level", 2)), "text": b.get("text", "")}
+        elif kind == "paragraphs":
+            item = _paragraphs(b)
+        elif kind == "markdown":
+            tree = markdown_tree(b.get("markdown", ""))
+            item = {"kind": "markdown", "tree": tree} if tree else None
+        elif kind == "chart" and isinstance(b.get("spec"), dict):
+            item = _picture(charts.svg(b), (b.get("spec") or {}).get("title", ""), b.get("caption"))
+        elif kind == "image" and b.get("png"):
+            item = _picture(_png_as_svg(b["png"]))
+        elif kind == "table" and b.get("columns"):
+            item = _table(b)
+        elif kind == "end":
+            item = {"kind": "end", "recipients": list(b.get("recipients") or []),
+                    "signing_authority": list(b.get("signing_authority") or []), "signer": b.get("signer") or ""}
+        elif kind == "qa":
+            item = _qa(b)
+        elif kind not in ("empty", "group"):
+            log.warning("block kind %r has no PDF rendering; skipped", kind)
+        if item is not None:
+            out.append(item)
+    when = when or document_datetime(blocks, provenance)
+    document = {
+        "title": title,
+        "author": header_meta.get("issuing_body") or "danvan",
+        "subject": header_meta.get("subject") or title,
+        "keywords": document_keywords(header_meta, provenance),
+        "date": {"year": when.year, "month": when.month, "day": when.day},
+    }
+    prov_rows = [[label, _breakable(str(provenance[key]))] for label, key in PROVENANCE_ROWS if provenance.get(key)]
+    return _nfc_tree({"document": document, "labels": LABELS, "blocks": out, "provenance": prov_rows})
 
 
-def _release(fc) -> None:
-    """Remove the configuration's temporary font folder before interpreter shutdown (WeasyPrint's
-    own ``__del__`` would run when ``shutil`` is already torn down and print a traceback)."""
-    import shutil
-
-    folder, fc._folder = getattr(fc, "_folder", None), None
-    if folder:
-        shutil.rmtree(folder, ignore_errors=True)
+def data_to_pdf(data: dict, when: _dt.datetime) -> bytes:
+    """PDF bytes of a :func:`document_data` document."""
+    payload = substitute_uncovered(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "PDF")
+    stamp = when if when.tzinfo else when.replace(tzinfo=VN_TIME)
+    return typesetter(TEMPLATE).compile({"data": payload}, format="pdf", pdf_standards=PDF_STANDARD, timestamp=stamp)
 
 
-@functools.lru_cache(maxsize=1)
-def _stylesheet():
-    from weasyprint import CSS
-
-    return CSS(string=print_css(), font_config=font_configuration(), url_fetcher=_LocalFetcher())
-
-
-@functools.lru_cache(maxsize=1)
-def _fetcher():
-    return _LocalFetcher()
+def blocks_to_pdf(blocks: list[dict], *, title: str, provenance: dict | None = None, when: _dt.datetime | None = None,
+                  charts: ReportCharts | None = None) -> bytes:
+    """The PDF/A-2b bytes of a report from its blocks (see :func:`document_data`)."""
+    when = when or document_datetime(blocks, provenance or {})
+    return data_to_pdf(document_data(blocks, title=title, provenance=provenance, when=when, charts=charts), when)
 
 
-@functools.lru_cache(maxsize=1)
-def _coverage() -> frozenset[int]:
-    """Code points every bundled face can draw."""
-    from fontTools.ttLib import TTFont
-
-    common: set[int] | None = None
-    for f in font_files():
-        cps = set(TTFont(str(f), lazy=True)["cmap"].getBestCmap())
-        common = cps if common is None else common & cps
-    return frozenset(common or ())
-
-
-def uncovered_characters(text: str) -> set[str]:
-    """Visible characters of ``text`` that the bundled faces cannot draw (they would print as
-    boxes: no other font is allowed to stand in)."""
-    cov = _coverage()
-    return {ch for ch in set(text)
-            if ord(ch) not in cov and not ch.isspace() and unicodedata.category(ch)[0] not in "CZ"}
-
-
-def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
-    """PDF bytes of a report HTML page (export_html(..., print_mode=True)), bundled fonts only."""
-    missing = uncovered_characters(html)
-    if missing:
-        log.warning("characters missing from the bundled fonts (printed as boxes): %s",
-                    " ".join(f"{c} U+{ord(c):04X}" for c in sorted(missing)))
-    with _LOCK:
-        return layout(html, base_url=base_url).write_pdf()
-
-
-def layout(html: str, *, base_url: str | None = None):
-    """The laid-out WeasyPrint ``Document`` (pages and boxes) of a print HTML page, exactly as
-    :func:`html_to_pdf` prints it; the layout tests inspect it."""
-    from weasyprint import HTML
-
-    with _LOCK:
-        doc = HTML(string=html, base_url=base_url, url_fetcher=_fetcher())
-        return doc.render(stylesheets=[_stylesheet()], font_config=font_configuration())
-
-
-# ---- charts for print ----------------------------------------------------------------------
-
-_SVG_RE = re.compile(r"<svg\b.*?</svg>", re.S)
-
-
-def _svg_img(svg: str, title: str) -> str:
-    """A chart as an ``<img>`` of SVG data: WeasyPrint then draws it as an image, without running
-    the document's CSS cascade over every SVG node (~25% of a report's PDF time)."""
-    import base64
-    import html
-
-    if "xmlns=" not in svg[: svg.find(">")]:
-        svg = svg.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return f'<img class="chart" alt="{html.escape(title, quote=True)}" src="data:image/svg+xml;base64,{data}">'
-
-
-def print_notebook(nb):
-    """A copy of an executed report notebook whose chart outputs draw text as text (for print).
-
-    Each display output carrying chart blocks gets its inline SVGs replaced, in order, by
-    :func:`danvan.report.charts.render_svg` with ``text="text"``. Outputs whose SVG count does not
-    match their chart blocks are left alone (correct, only slower to print).
-    """
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        if is_dropped(cell):
-            continue  # never printed: the export drops it, so do not redraw its charts
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            data = out.get("data") or {}
-            block, html = data.get(MIME_BLOCK), data.get("text/html")
-            if not isinstance(block, dict) or not isinstance(html, str):
-                continue
-            specs = chart_specs(block)
-            if not specs or len(_SVG_RE.findall(html)) != len(specs):
-                continue
-            try:
-                svgs = iter([_svg_img(render_svg(ChartSpec.from_json(s), text="text"), s.get("title", ""))
-                             for s in specs])
-            except Exception:  # a bad spec keeps the notebook's own SVG
-                log.warning("chart redraw for print failed; keeping the notebook SVG", exc_info=True)
-                continue
-            data["text/html"] = _SVG_RE.sub(lambda _m: next(svgs), html)
-    return nb
+def notebook_to_pdf(nb, *, title: str, provenance: dict | None = None, audience: str = "official",
+                    charts: ReportCharts | None = None) -> bytes:
+    """The PDF of an executed report notebook: the blocks the ``audience`` reads."""
+    blocks = blocks_of(nb, audience)
+    return blocks_to_pdf(blocks, title=title, provenance=provenance, charts=charts,
+                         when=document_datetime(blocks, provenance or {}, nb))

@@ -6,10 +6,12 @@ tagged ``analyst-only`` or ``qa`` are skipped, as in the official HTML), plus th
 Markdown cells that are not ``analyst-only``.
 
 Block kinds: ``header`` (two-column borderless table: issuing body | Quốc hiệu and Tiêu ngữ, then
-"BÁO CÁO" and the subject), ``banner``, ``heading``, ``paragraphs``, ``markdown`` (parsed with
-mistune's AST: paragraphs, lists as "1. …"/"- …" paragraphs, emphasis), ``table``, ``chart``
-(re-drawn as PNG from its ChartSpec), ``end`` (two-column table: Nơi nhận | signature); ``group``
-blocks are walked.
+"BÁO CÁO" and the subject), ``banner``, ``heading``, ``paragraphs`` (missing figures in red
+italics, as the HTML's ``span.missing``), ``markdown`` (:mod:`danvan.export.markdown`'s tree:
+paragraphs, lists as "1. …"/"- …" paragraphs, emphasis), ``table`` (what the HTML says before it,
+its section rows, its footer row and note; columns as wide as the PDF's), ``chart`` (a PNG that
+Typst renders from the chart's own SVG, the same picture as in the PDF), ``end`` (two-column
+table: Nơi nhận | signature); ``group`` blocks are walked.
 
 Layout: A4 portrait, margins top/bottom 20 mm, left 30 mm, right 15 mm; body 14 pt, justified,
 first-line indent 1.27 cm, 6 pt after each paragraph; page numbers (PAGE field) top centre from
@@ -22,23 +24,23 @@ not embedded in the .docx: a host whose only "Liberation Serif" is Debian's 1.07
 missing Vietnamese letters there; install fonts-liberation2 (or Times New Roman).
 
 Output is deterministic: core properties (created/modified) come from the report date (or the
-31 December of the report year) and the zip entries carry that fixed timestamp.
+31 December of the report year) and the zip entries carry that fixed timestamp. The keywords carry
+the provenance (data, notebook and code digests, git commit), as the PDF's do.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import io
-import re
 import unicodedata
 import zipfile
 
-import mistune
-
-from ..report.blocks import QUOC_HIEU, TIEU_NGU
-from ..report.charts import ChartSpec, font_files, render_png
-from .notebook import blocks_of
+from ..report.blocks import DOC_TITLE, NOI_NHAN, QUOC_HIEU, TIEU_NGU
+from .charts import ReportCharts
+from .fonts import text_width
+from .markdown import markdown_tree
+from .notebook import PROVENANCE_ROWS, PROVENANCE_TITLE, blocks_of, document_datetime, document_keywords
+from .tables import table_layout
 
 __all__ = ["notebook_to_docx", "FONT_NAME", "PAGE_MARGINS_MM"]
 
@@ -47,6 +49,8 @@ PAGE_MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
 _TEXT_WIDTH_MM = 210 - PAGE_MARGINS_MM["left"] - PAGE_MARGINS_MM["right"]  # 165 mm
 _HEADER_SPLIT = 0.44  # left column share, as in report.css
 _INDENT_CM = 1.27
+_RED = "B00020"  # report.css: .missing, .banner
+_GREY = "555555"  # the provenance footer
 
 
 def _nfc(s) -> str:
@@ -156,21 +160,26 @@ def _add_field(paragraph, instr: str, size: float = 13) -> None:
 
 # ---- small helpers ----------------------------------------------------------------------------
 
+def _run(p, text: str, *, size=None, bold=None, italic=None, color=None):
+    """A run of ``text`` (NFC); None leaves a property to the paragraph's style."""
+    from docx.shared import Pt, RGBColor
+
+    r = p.add_run(_nfc(text))
+    if size:
+        r.font.size = Pt(size)
+    r.font.bold, r.font.italic = bold, italic
+    if color:
+        r.font.color.rgb = RGBColor.from_string(color)
+    return r
+
+
 def _para(container, text: str = "", *, size=None, bold=None, italic=None, align=None, indent=None,
           after=None, before=None, keep_next=None, caps=False, color=None):
-    from docx.shared import Cm, Pt, RGBColor
+    from docx.shared import Cm, Pt
 
     p = container.add_paragraph()
     if text:
-        r = p.add_run(_nfc(text.upper() if caps else text))
-        if size:
-            r.font.size = Pt(size)
-        if bold is not None:
-            r.font.bold = bold
-        if italic is not None:
-            r.font.italic = italic
-        if color:
-            r.font.color.rgb = RGBColor.from_string(color)
+        _run(p, text.upper() if caps else text, size=size, bold=bold, italic=italic, color=color)
     pf = p.paragraph_format
     if align is not None:
         pf.alignment = align
@@ -217,21 +226,9 @@ def _rule(container, width_mm: float, cell_width_mm: float, *, before: float = 0
     return p
 
 
-@functools.lru_cache(maxsize=8)
-def _font(bold: bool, italic: bool):
-    from PIL import ImageFont
-
-    style = ("Bold" if bold else "") + ("Italic" if italic else "") or "Regular"
-    path = next(p for p in font_files() if p.stem.endswith("-" + style))
-    return ImageFont.truetype(str(path), 1000)
-
-
 def _text_mm(text: str, pt: float, bold=False, italic=False) -> float:
     """Width of a line in the (metric-identical) bundled Liberation Serif, in mm."""
-    try:
-        return _font(bold, italic).getlength(_nfc(text)) / 1000 * pt * 25.4 / 72
-    except Exception:  # Pillow missing or without FreeType: a rough estimate
-        return len(text) * pt * 0.55 * 25.4 / 72
+    return text_width(text, pt, bold=bold, italic=italic) * 25.4 / 72
 
 
 def _borderless(table) -> None:
@@ -298,7 +295,7 @@ def _header(doc, b: dict) -> None:
     _para(right, TIEU_NGU, size=13, bold=True, **kw)
     _rule(right, _text_mm(TIEU_NGU, 13, bold=True), cell_r, before=2)
     _para(right, b.get("place_date", ""), size=13, italic=True, align=A.CENTER, indent=0, after=0, before=5)
-    _para(doc, "BÁO CÁO", size=14, bold=True, align=A.CENTER, indent=0, after=0, before=18, keep_next=True)
+    _para(doc, DOC_TITLE, size=14, bold=True, align=A.CENTER, indent=0, after=0, before=18, keep_next=True)
     _para(doc, m.get("subject", ""), size=14, bold=True, align=A.CENTER, indent=0, after=0, keep_next=True)
     _rule(doc, 30, _TEXT_WIDTH_MM, before=3, after=12)
 
@@ -309,97 +306,99 @@ def _heading(doc, b: dict) -> None:
 
 
 def _paragraphs(doc, b: dict) -> None:
-    for text in b.get("paragraphs", []) or []:
-        p = _para(doc, text)
-        if b.get("missing"):
-            for r in p.runs:
-                r.font.italic = True
+    paras = b.get("paragraphs", []) or []
+    runs = b.get("runs") if isinstance(b.get("runs"), list) and len(b["runs"]) == len(paras) else None
+    whole = b.get("missing") is True  # (a city's coverage block lists missing units under "missing")
+    for i, text in enumerate(paras):
+        p = _para(doc)
+        for r in (runs[i] if runs else [{"text": text}]):
+            missing = whole or bool(r.get("missing"))  # red italics, as the HTML's span.missing
+            _run(p, str(r.get("text", "")), italic=(missing or b.get("italic")) or None, color=_RED if missing else None)
 
 
 def _inline(p, nodes: list, bold=False, italic=False) -> None:
     for n in nodes or []:
-        t = n.get("type")
-        if t in ("text", "codespan", "inline_html"):
-            r = p.add_run(_nfc(n.get("raw", "")))
-            r.font.bold, r.font.italic = bold or None, italic or None
+        t = n["type"]
+        if t == "text":
+            _run(p, n["text"], bold=bold or None, italic=italic or None)
         elif t == "strong":
-            _inline(p, n.get("children"), True, italic)
+            _inline(p, n["children"], True, italic)
         elif t == "emphasis":
-            _inline(p, n.get("children"), bold, True)
+            _inline(p, n["children"], bold, True)
         elif t == "softbreak":
             p.add_run(" ")
         elif t == "linebreak":
             p.add_run().add_break()
-        else:  # link, image alt, strikethrough...: their text
-            if n.get("children"):
-                _inline(p, n["children"], bold, italic)
-            elif n.get("raw"):
-                p.add_run(_nfc(n["raw"]))
-
-
-@functools.lru_cache(maxsize=1)
-def _md_ast():
-    return mistune.create_markdown(renderer=None)
+        elif t == "link":
+            _inline(p, n["children"], bold, italic)
 
 
 def _markdown(doc, md: str) -> None:
-    _md_nodes(doc, _md_ast()(_nfc(md)))
+    _md_nodes(doc, markdown_tree(md))
 
 
 def _md_nodes(doc, nodes: list, prefix: str = "") -> None:
     for n in nodes:
-        t = n.get("type")
-        if t in ("paragraph", "block_text"):
+        t = n["type"]
+        if t == "paragraph":
             p = _para(doc)
             if prefix:
                 p.add_run(prefix)
                 prefix = ""
-            _inline(p, n.get("children"))
+            _inline(p, n["children"])
         elif t == "heading":
             p = _para(doc, keep_next=True)
-            _inline(p, n.get("children"), bold=True)
+            _inline(p, n["children"], bold=True)
         elif t == "list":
-            attrs = n.get("attrs", {}) or {}
-            k = int(attrs.get("start", 1) or 1)
-            for item in n.get("children", []):
-                mark = f"{k}. " if attrs.get("ordered") else "- "
-                _md_nodes(doc, item.get("children", []), prefix=prefix + mark)
+            for k, item in enumerate(n["children"], start=n["start"]):
+                mark = f"{k}. " if n["ordered"] else "- "
+                _md_nodes(doc, item["children"], prefix=prefix + mark)
                 prefix = ""
-                k += 1
         elif t == "block_quote":
-            _md_nodes(doc, n.get("children", []))
-        elif t == "block_code":
-            _para(doc, n.get("raw", "").rstrip("\n"))
-        elif t == "thematic_break" or t == "blank_line":
-            continue
-        elif n.get("children"):
             _md_nodes(doc, n["children"])
-        elif n.get("raw", "").strip():
-            _para(doc, n["raw"])
+        elif t == "block_code":
+            _para(doc, n["text"])
 
 
 def _table(doc, b: dict) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH as A
     from docx.shared import Mm, Pt
 
-    cols = b.get("columns", []) or []
-    rows = b.get("rows", []) or []
+    t = table_layout(b)
+    cols = t["columns"]
     if not cols:
         return
-    t = doc.add_table(rows=1 + len(rows), cols=len(cols))
-    t.style = doc.styles["Table Grid"]
-    t.autofit = False
-    widths = [_TEXT_WIDTH_MM * 0.7] + [_TEXT_WIDTH_MM * 0.3 / max(1, len(cols) - 1)] * (len(cols) - 1)
-    for r_i, values in enumerate([cols] + [list(r) for r in rows]):
-        for c_i, (cell, w) in enumerate(zip(t.rows[r_i].cells, widths)):
+    for line in ([t["intro"]] if t["intro"] else []) + [f"- {r}" for r in t["rules"]] + (
+            [t["tie_rule"]] if t["tie_rule"] else []):
+        _para(doc, line)
+    lines = [("header", cols)]
+    for i, row in enumerate(t["rows"]):
+        lines += [("section", s["text"]) for s in t["sections"] if s["row"] == i]
+        lines.append(("body", row))
+    if t["footer"]:
+        lines.append(("footer", t["footer"]))
+    table = doc.add_table(rows=len(lines), cols=len(cols))
+    table.style = doc.styles["Table Grid"]
+    table.autofit = False
+    widths = [_TEXT_WIDTH_MM * w for w in t["widths"]]
+    for r_i, (what, values) in enumerate(lines):
+        cells = table.rows[r_i].cells
+        for cell, w in zip(cells, widths):
             cell.width = Mm(w)
+        if what == "section":  # one cell across the row, as the HTML's section rows
+            cells = [cells[0].merge(cells[-1])]
+            values = [values]
+        for c_i, cell in enumerate(cells):
             p = cell.paragraphs[0]
-            run = p.add_run(_nfc(values[c_i] if c_i < len(values) else ""))
-            run.font.size = Pt(12)
-            run.font.bold = True if r_i == 0 else None
+            _run(p, values[c_i] if c_i < len(values) else "", size=t["size"], bold=True if what != "body" else None)
             pf = p.paragraph_format
             pf.first_line_indent, pf.space_after = Mm(0), Pt(0)
-            pf.alignment = A.CENTER if r_i == 0 else (A.RIGHT if c_i > 0 else A.LEFT)
+            if what == "header":
+                pf.alignment = A.CENTER
+            else:
+                pf.alignment = A.RIGHT if what != "section" and t["values"][c_i] else A.LEFT
+    if t["note"]:
+        _para(doc, t["note"], before=6)
     _para(doc, after=0)
 
 
@@ -411,9 +410,8 @@ def _picture(doc, png: bytes) -> None:
     p.add_run().add_picture(io.BytesIO(png), width=Mm(_TEXT_WIDTH_MM))
 
 
-def _chart(doc, b: dict) -> None:
-
-    _picture(doc, render_png(ChartSpec.from_json(b["spec"])))
+def _chart(doc, b: dict, charts: ReportCharts) -> None:
+    _picture(doc, charts.png(b))
     if b.get("caption"):
         _para(doc, b["caption"], size=13, italic=True)
 
@@ -424,7 +422,7 @@ def _end(doc, b: dict) -> None:
     _para(doc, after=0)
     t, _w = _two_columns(doc, 0.5)
     left, right = (_clear(c) for c in t.rows[0].cells)
-    _para(left, "Nơi nhận:", size=12, bold=True, italic=True, align=A.LEFT, indent=0, after=0)
+    _para(left, NOI_NHAN, size=12, bold=True, italic=True, align=A.LEFT, indent=0, after=0)
     for line in b.get("recipients", []) or []:
         _para(left, line, size=11, align=A.LEFT, indent=0, after=0)
     for a in b.get("signing_authority", []) or []:
@@ -434,10 +432,34 @@ def _end(doc, b: dict) -> None:
     _para(right, b.get("signer", "") or "", size=14, bold=True, align=A.CENTER, indent=0, after=0)
 
 
+def _provenance(doc, provenance: dict) -> None:
+    """The provenance footer of the HTML and the PDF: small grey lines after the signature."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH as A
+
+    rows = [(label, str(provenance[key])) for label, key in PROVENANCE_ROWS if provenance.get(key)]
+    if not rows:
+        return
+    kw = dict(size=6.5, align=A.LEFT, indent=0, after=0, color=_GREY)
+    _para(doc, PROVENANCE_TITLE, bold=True, before=18, **kw)
+    for label, value in rows:
+        p = _para(doc, **kw)
+        _run(p, f"{label}: ", size=6.5, bold=True, color=_GREY)
+        _run(p, value, size=6.5, color=_GREY)
+
+
+def _core_keywords(keywords: list[str], limit: int = 255) -> str:
+    """The keywords that fit Word's 255 characters, in order (the body's footer has them all)."""
+    kept: list[str] = []
+    for k in keywords:
+        if len(", ".join([*kept, k])) <= limit:
+            kept.append(k)
+    return ", ".join(kept)
+
+
 def _banner(doc, b: dict) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH as A
 
-    _para(doc, b.get("text", ""), size=12, bold=True, align=A.CENTER, indent=0, color="B00020",
+    _para(doc, b.get("text", ""), size=12, bold=True, align=A.CENTER, indent=0, color=_RED,
           before=6, after=6)
 
 
@@ -454,36 +476,12 @@ _BUILDERS = {
     "paragraphs": _paragraphs,
     "markdown": lambda doc, b: _markdown(doc, b.get("markdown", "")),
     "table": _table,
-    "chart": _chart,
     "end": _end,
     "image": _image,
 }
 
 
 # ---- entry point ------------------------------------------------------------------------------
-
-def _doc_date(nb, blocks: list[dict]) -> _dt.datetime:
-    """Fixed timestamp for core properties and zip entries: the report date, else 31 Dec of the year."""
-    for b in blocks:
-        if b.get("kind") == "header":
-            d = (b.get("meta") or {}).get("date")
-            if d:
-                try:
-                    day = _dt.date.fromisoformat(str(d)[:10])
-                    return _dt.datetime(day.year, day.month, day.day, 8, 0, 0)
-                except ValueError:
-                    pass
-    year = None
-    params = (nb.metadata.get("papermill") or {}).get("parameters") or {}
-    try:
-        year = int(params.get("year"))
-    except (TypeError, ValueError):
-        for b in blocks:
-            if b.get("kind") == "header":
-                found = re.search(r"(19|20)\d\d", str((b.get("meta") or {}).get("subject", "")))
-                year = int(found.group(0)) if found else None
-    return _dt.datetime(year or 2000, 12, 31, 8, 0, 0)
-
 
 def _deterministic_zip(data: bytes, when: _dt.datetime) -> bytes:
     src = zipfile.ZipFile(io.BytesIO(data))
@@ -497,23 +495,29 @@ def _deterministic_zip(data: bytes, when: _dt.datetime) -> bytes:
     return out.getvalue()
 
 
-def notebook_to_docx(nb, *, title: str = "") -> bytes:
-    """The .docx bytes of an executed report notebook (see the module docstring)."""
+def notebook_to_docx(nb, *, title: str = "", provenance: dict | None = None,
+                     charts: ReportCharts | None = None) -> bytes:
+    """The .docx bytes of an executed report notebook (see the module docstring). ``charts``: the
+    report's :class:`~danvan.export.charts.ReportCharts` (shared with the other formats)."""
     import docx
 
+    charts = charts or ReportCharts()
     blocks = blocks_of(nb)
     doc = docx.Document()
     _setup(doc)
+    builders = _BUILDERS | {"chart": lambda doc_, b_: _chart(doc_, b_, charts)}
     for b in blocks:
-        builder = _BUILDERS.get(b.get("kind"))
+        builder = builders.get(b.get("kind"))
         if builder is not None:
             builder(doc, b)
-    when = _doc_date(nb, blocks)
+    _provenance(doc, provenance or {})
+    when = document_datetime(blocks, provenance, nb)
     cp = doc.core_properties
     cp.title = _nfc(title)
-    header = next((b for b in blocks if b.get("kind") == "header"), {})
-    cp.author = cp.last_modified_by = _nfc((header.get("meta") or {}).get("issuing_body", "danvan"))
-    cp.subject = _nfc((header.get("meta") or {}).get("subject", ""))
+    header = next((b.get("meta") or {} for b in blocks if b.get("kind") == "header"), {})
+    cp.author = cp.last_modified_by = _nfc(header.get("issuing_body", "danvan"))
+    cp.subject = _nfc(header.get("subject", ""))
+    cp.keywords = _core_keywords(document_keywords(header, provenance))
     cp.comments = "danvan"
     cp.language = "vi-VN"
     cp.created = cp.modified = when

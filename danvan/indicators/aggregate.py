@@ -30,7 +30,7 @@ from decimal import Decimal
 from ..reference.catalogue import Catalogue, Indicator, catalogue_paths, load_catalogue
 from ..reference.units import Unit, load_registry, unit_paths
 from ..store import Store
-from .fig import Fig, derive, shown
+from .fig import Fig, derive, shown, shown_text
 from .lineage import unit_year_values
 
 __all__ = ["UnitGroup", "Total", "RankRow", "Distribution", "competition_ranks", "rule_text", "TIE_RULE"]
@@ -195,6 +195,12 @@ class UnitGroup:
 
     def missing_for(self, code: str) -> list[Unit]:
         return [w for w in self.wards if self.raw(code, w.code) is None]
+
+    def key_figures(self) -> dict:
+        """The totals of the key indicators as the summary writes them (None: not summable), like
+        :meth:`danvan.indicators.figures.Figures.key_figures` (no prior year: the units of two
+        years' summaries may differ)."""
+        return {"values": {c: shown_text(self.catalogue[c], self.total(c).value) for c in self.key_codes()}}
 
     def key_codes(self) -> list[str]:
         return [i.code for i in self.catalogue.indicators.values() if i.key]

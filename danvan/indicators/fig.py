@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from ..core.vnformat import MISSING, fmt_fraction, fmt_number, fmt_padded, fmt_percent, round_half_up
 from ..reference.catalogue import Catalogue, Indicator
 
-__all__ = ["Fig", "derive", "shown", "MISSING_HTML"]
+__all__ = ["Fig", "derive", "shown", "shown_text", "MISSING_HTML"]
 
 MISSING_HTML = Markup('<span class="missing">{}</span>').format(MISSING)
 
@@ -24,6 +24,12 @@ def shown(ind: Indicator, value: Decimal) -> Decimal:
     if ind.is_rate:
         return round_half_up(value, ind.decimals if ind.decimals is not None else 2)
     return round_half_up(value, ind.decimals) if ind.decimals is not None else value
+
+
+def shown_text(ind: Indicator, value: Decimal | None) -> str | None:
+    """:func:`shown` as a plain decimal string (``"7967592178"``, ``"95.2"``; JSON-safe, never an
+    exponent), or None when missing."""
+    return None if value is None else format(shown(ind, value), "f")
 
 
 class Fig:

@@ -13,7 +13,7 @@ from ..intake.unitdir import read_unit_dir
 from ..reference.catalogue import Catalogue, Indicator, load_catalogue
 from ..reference.units import Unit, UnitRegistry, check_code_format, load_registry, unit_paths
 from ..store import Store
-from .fig import Fig, derive
+from .fig import Fig, derive, shown_text
 from .lineage import comparable_prior
 
 __all__ = ["Figures", "load_figures"]
@@ -76,6 +76,20 @@ class Figures:
         return Fig(self.catalogue[code], raw, html=html, prev=self.prior_raw(code), prev_year=self.year - 1)
 
     __getitem__ = fig
+
+    def key_figures(self) -> dict:
+        """The key indicators (catalogue ``key: true``) as the report writes them (:func:`shown_text`),
+        and the comparable prior year's when there is one (``prior``, ``prior_year``); ``prior_note``
+        says why there is none, or that the prior year is the sum of predecessor units. What the
+        portal shows on the unit's page (the batch keeps it in the report's manifest record)."""
+        keys = [i for i in self.catalogue.indicators.values() if i.key]
+        out: dict = {"values": {i.code: shown_text(i, self.raw(i.code)) for i in keys}}
+        if self.prior is not None:
+            out["prior"] = {i.code: shown_text(i, self.prior_raw(i.code)) for i in keys}
+            out["prior_year"] = self.year - 1
+        if self.prior_note:
+            out["prior_note"] = self.prior_note
+        return out
 
     def namespace(self, html: bool = False) -> _Namespace:
         return _Namespace(self, html)

@@ -37,11 +37,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..core import settings
-from ..core.vnformat import nfc
+from ..core.errors import StoreMissingError
+from ..core.files import KIND_VI, atomic_write, file_kind
+from ..core.sheets import csv_safe, formula_like
+from ..core.vnformat import fmt_number, nfc
 from ..reference.catalogue import Catalogue, Indicator, load_catalogue
 from ..reference.units import UnitRegistry, load_registry
 from ..store import Store, canonical
 from .validate import (
+    MAX_FINDINGS,
     Finding,
     FigureRow,
     Place,
@@ -52,6 +56,7 @@ from .validate import (
     parse_year,
     percent_cap,
     resolve_unit,
+    value_bounds,
 )
 
 _FAST_INT = re.compile(r"-?\d{1,18}\Z")
@@ -89,6 +94,15 @@ _CSV_ALIASES = {
     "chỉ tiêu": "indicator", "số liệu": "value", "giá trị": "value", "ghi chú": "note",
 }
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+# A form's data sheet has ~100 rows of 7 cells: these caps are 100 times that, and are checked by
+# streaming the sheet XML before openpyxl builds anything (a million rows took minutes and GBs).
+MAX_SHEET_ROWS = 10_000
+MAX_SHEET_CELLS = 100_000
+
+
+def max_csv_rows() -> int:
+    """Most data rows read from one CSV file (``$DANVAN_MAX_CSV_ROWS``, default 50,000)."""
+    return settings.current().max_csv_rows
 
 
 def max_file_bytes() -> int:
@@ -137,24 +151,26 @@ def _name(path) -> str:
 # ================================================================================================
 # writing
 # ================================================================================================
-def _last_year_values(unit_code: str, year: int, db) -> dict[str, Decimal]:
+def _last_year(unit_code: str, year: int, db) -> tuple[dict[str, Decimal], dict[str, str]]:
+    """Last year's figures and texts from the store (none without a store). A store that cannot be
+    read is an error (a MachineFault naming how to fix it), never a form silently without them."""
     store = Store(db) if db else Store()
-    if not store.exists():
-        return {}
     try:
-        return store.figures(unit_code, year - 1)
-    except Exception:  # an unreadable store must not prevent making a form
-        return {}
+        return store.figures(unit_code, year - 1), store.texts(unit_code, year - 1)
+    except StoreMissingError:
+        return {}, {}
 
 
-def _last_year_texts(unit_code: str, year: int, db) -> dict[str, str]:
-    store = Store(db) if db else Store()
-    if not store.exists():
-        return {}
-    try:
-        return store.texts(unit_code, year - 1)
-    except Exception:
-        return {}
+def _put(ws, row: int, col: int, value=None):
+    """A cell of a form: text is written as a string, never a formula, with Excel's quote prefix
+    when a spreadsheet would otherwise run it (:mod:`danvan.core.sheets`)."""
+    cell = ws.cell(row, col)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if formula_like(value):
+            cell.quotePrefix = True
+    return cell
 
 
 def _data_sections(cat: Catalogue) -> list[tuple[str, str, list[Indicator]]]:
@@ -210,8 +226,7 @@ def write_xlsx_form(
     reg = registry or load_registry()
     unit = reg.get(unit_code, int(year))
     year = int(year)
-    last = _last_year_values(unit_code, year, db)
-    last_texts = _last_year_texts(unit_code, year, db)
+    last, last_texts = _last_year(unit_code, year, db)
 
     wb = Workbook()
     ws = wb.active
@@ -224,21 +239,22 @@ def write_xlsx_form(
     unlocked = Protection(locked=False)
     wrap = Alignment(wrap_text=True, vertical="top")
 
-    ws["A1"] = f"BIỂU NHẬP SỐ LIỆU BÁO CÁO CÔNG TÁC DÂN VẬN CHÍNH QUYỀN NĂM {year}"
-    ws["A1"].font = Font(bold=True, size=13)
-    ws["A2"], ws["B2"], ws["C2"] = "Mã đơn vị:", unit_code, unit.name
+    _put(ws, 1, 1, f"BIỂU NHẬP SỐ LIỆU BÁO CÁO CÔNG TÁC DÂN VẬN CHÍNH QUYỀN NĂM {year}").font = Font(bold=True, size=13)
+    for col, value in enumerate(("Mã đơn vị:", unit_code, unit.name), start=1):
+        _put(ws, 2, col, value)
     ws["B2"].number_format = "@"  # text: keeps leading zeros
-    ws["A3"], ws["B3"] = "Năm báo cáo:", year
-    ws["A4"], ws["B4"], ws["C4"] = "Danh mục chỉ tiêu:", cat.version, FORM_VERSION
-    ws["A5"] = (f"Chỉ nhập vào cột «{H_VALUE} {year}» và cột «{H_NOTE}». Để trống nếu chưa có số liệu; "
-                "ghi 0 nếu bằng không. Xem trang «Hướng dẫn».")
-    ws["A5"].font = Font(italic=True)
+    _put(ws, 3, 1, "Năm báo cáo:")
+    _put(ws, 3, 2, year)
+    for col, value in enumerate(("Danh mục chỉ tiêu:", cat.version, FORM_VERSION), start=1):
+        _put(ws, 4, col, value)
+    _put(ws, 5, 1, f"Chỉ nhập vào cột «{H_VALUE} {year}» và cột «{H_NOTE}». Để trống nếu chưa có số liệu; "
+                   "ghi 0 nếu bằng không. Xem trang «Hướng dẫn».").font = Font(italic=True)
     for c in ("A2", "A3", "A4"):
         ws[c].font = bold
     ws["B2"].font = ws["B3"].font = bold
     headers = [H_SECTION, H_CODE, "Chỉ tiêu", "Đơn vị tính", f"Năm {year - 1}", f"{H_VALUE} {year}", H_NOTE]
     for i, h in enumerate(headers):
-        cell = ws.cell(HEADER_ROW, i + 1, h)
+        cell = _put(ws, HEADER_ROW, i + 1, h)
         cell.font = bold
         cell.fill = head_fill
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -265,17 +281,17 @@ def write_xlsx_form(
 
     r = HEADER_ROW + 1
     for sec_code, sec_title, inds in _data_sections(cat):
-        ws.cell(r, 1, sec_code).font = bold
-        ws.cell(r, 3, sec_title).font = bold
+        _put(ws, r, 1, sec_code).font = bold
+        _put(ws, r, 3, sec_title).font = bold
         for col in range(1, 8):
             ws.cell(r, col).fill = sec_fill
         ws.cell(r, 3).alignment = wrap
         r += 1
         for ind in inds:
-            ws.cell(r, 1, ind.section)
-            ws.cell(r, 2, ind.code).font = grey
-            ws.cell(r, 3, ind.label + (" (*)" if ind.required else "")).alignment = wrap
-            ws.cell(r, 4, ind.unit)
+            _put(ws, r, 1, ind.section)
+            _put(ws, r, 2, ind.code).font = grey
+            _put(ws, r, 3, ind.label + (" (*)" if ind.required else "")).alignment = wrap
+            _put(ws, r, 4, ind.unit)
             fmt = "0.00" if ind.is_rate else "#,##0"
             prev = last.get(ind.code)
             if prev is not None:
@@ -310,25 +326,23 @@ def write_xlsx_form(
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # allowed: resize columns and rows
     ws.protection.formatRows = False
-    ws.cell(r + 1, 3, "(*) chỉ tiêu bắt buộc").font = Font(italic=True)
+    _put(ws, r + 1, 3, "(*) chỉ tiêu bắt buộc").font = Font(italic=True)
 
     # ---- free text -----------------------------------------------------------------------
     wt = wb.create_sheet(SHEET_TEXT)
-    wt["A1"] = f"NỘI DUNG VĂN BẢN BÁO CÁO NĂM {year}"
-    wt["A1"].font = Font(bold=True, size=13)
-    wt["A2"] = ("Mỗi mục một ô ở cột C; viết như trong báo cáo. Xuống dòng trong ô: Alt+Enter. "
-                "Để trống mục chưa viết. Cột D là nội dung năm trước để tham khảo.")
-    wt["A2"].font = Font(italic=True)
+    _put(wt, 1, 1, f"NỘI DUNG VĂN BẢN BÁO CÁO NĂM {year}").font = Font(bold=True, size=13)
+    _put(wt, 2, 1, "Mỗi mục một ô ở cột C; viết như trong báo cáo. Xuống dòng trong ô: Alt+Enter. "
+                   "Để trống mục chưa viết. Cột D là nội dung năm trước để tham khảo.").font = Font(italic=True)
     for i, h in enumerate([H_SECTION, "Tiêu đề", f"{H_TEXT} {year}", f"Nội dung năm {year - 1} (tham khảo)"]):
-        c = wt.cell(3, i + 1, h)
+        c = _put(wt, 3, i + 1, h)
         c.font = bold
         c.fill = head_fill
     r = 4
     for sec in cat.sections.values():
         if not sec.free_text:
             continue
-        wt.cell(r, 1, sec.code).font = bold
-        wt.cell(r, 2, sec.title).alignment = wrap
+        _put(wt, r, 1, sec.code).font = bold
+        _put(wt, r, 2, sec.title).alignment = wrap
         t = wt.cell(r, 3)
         t.protection = unlocked
         t.alignment = wrap
@@ -336,7 +350,7 @@ def write_xlsx_form(
         t.number_format = "@"
         prev = last_texts.get(sec.code)
         if prev:
-            p = wt.cell(r, 4, prev.strip()[:32000])
+            p = _put(wt, r, 4, prev.strip()[:32000])
             p.alignment = wrap
             p.font = grey
         wt.row_dimensions[r].height = 120
@@ -350,7 +364,7 @@ def write_xlsx_form(
     # ---- instructions --------------------------------------------------------------------
     wh = wb.create_sheet(SHEET_HELP)
     for i, line in enumerate(HELP_LINES, start=1):
-        wh.cell(i, 1, line).alignment = Alignment(wrap_text=True)
+        _put(wh, i, 1, line).alignment = Alignment(wrap_text=True)
     wh["A1"].font = Font(bold=True, size=13)
     wh.column_dimensions["A"].width = 120
 
@@ -360,9 +374,10 @@ def write_xlsx_form(
     wb.properties.title = f"Biểu nhập số liệu {unit_code} năm {year}"
     wb.properties.creator = "danvan"
     wb.properties.keywords = FORM_VERSION
+    buf = io.BytesIO()
+    wb.save(buf)
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
+    atomic_write(out, buf.getvalue(), what="biểu nhập số liệu")  # never a half-written form
     return out
 
 
@@ -378,17 +393,17 @@ def write_csv_form(
     """Write the CSV form (UTF-8 with BOM, one row per data indicator, ``value`` empty)."""
     cat = catalogue or load_catalogue()
     (registry or load_registry()).get(unit_code, int(year))
-    last = _last_year_values(unit_code, int(year), db)
+    last, _texts = _last_year(unit_code, int(year), db)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    for _sec, _title, inds in _data_sections(cat):
+        for ind in inds:
+            prev = last.get(ind.code)
+            w.writerow([csv_safe(v) for v in (unit_code, int(year), ind.section, ind.code, ind.label, ind.unit,
+                                              canonical(prev) if prev is not None else "", "", "")])
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\r\n")
-        w.writerow(CSV_COLUMNS)
-        for _sec, _title, inds in _data_sections(cat):
-            for ind in inds:
-                prev = last.get(ind.code)
-                w.writerow([unit_code, int(year), ind.section, ind.code, ind.label, ind.unit,
-                            canonical(prev) if prev is not None else "", "", ""])
+    atomic_write(out, "\ufeff" + buf.getvalue(), what="biểu nhập số liệu")
     return out
 
 
@@ -417,12 +432,19 @@ def read_file(path, *, catalogue: Catalogue | None = None, registry: UnitRegistr
     suffix = p.suffix.lower()
     pf = ParsedFile(name, "xlsx" if suffix in (".xlsx", ".xlsm") else "csv")
     place = Place(name)
-    if not p.is_file():
+    kind = file_kind(p)  # never opens the path: opening a FIFO would block
+    if kind == "missing":
         pf.findings.append(place.finding("file_not_found", "không tìm thấy tệp (kiểm tra lại đường dẫn)",
                                          found=name))
         return pf
+    if kind != "file":
+        pf.findings.append(place.finding(
+            "not_a_regular_file", f"đường dẫn này là {KIND_VI[kind]}, không phải một tệp biểu số liệu; hãy ghi "
+            "đúng tên tệp .xlsx hoặc .csv", found=KIND_VI[kind], expected="một tệp .xlsx hoặc .csv"))
+        return pf
     size = p.stat().st_size
-    limit = max_file_bytes()
+    conf = settings.current()  # (once per file: reading the settings costs more than parsing a form row)
+    limit = conf.max_import_bytes
     if size > limit:
         pf.findings.append(place.finding(
             "file_too_large", f"tệp lớn {size / 1024 / 1024:.1f} MB, quá giới hạn {limit / 1024 / 1024:.0f} MB; "
@@ -445,18 +467,18 @@ def read_file(path, *, catalogue: Catalogue | None = None, registry: UnitRegistr
         return _guarded(read_xlsx_bytes, data, pf, cat, reg, "corrupt_xlsx")
     if suffix in (".csv", ".txt", ".tsv", ""):
         pf.kind = "csv"
-        return _guarded(read_csv_bytes, data, pf, cat, reg, "csv_malformed")
+        return _guarded(read_csv_bytes, data, pf, cat, reg, "csv_malformed", max_rows=conf.max_csv_rows)
     pf.findings.append(place.finding(
         "unsupported_file_type", "chỉ nhận biểu nhập số liệu dạng .xlsx hoặc .csv; hãy lưu lại đúng dạng",
         found=p.suffix, expected=".xlsx hoặc .csv"))
     return pf
 
 
-def _guarded(reader, data, pf: ParsedFile, cat, reg, rule: str) -> ParsedFile:
+def _guarded(reader, data, pf: ParsedFile, cat, reg, rule: str, **kw) -> ParsedFile:
     """Run a reader; content it did not foresee becomes a finding, never an exception, so that one
     odd file cannot stop a batch."""
     try:
-        reader(data, pf, cat, reg)
+        reader(data, pf, cat, reg, **kw)
     except Exception as exc:
         pf.rows.clear()
         pf.texts.clear()
@@ -490,6 +512,50 @@ def _fold(value) -> str:
 # ================================================================================================
 # reading: xlsx
 # ================================================================================================
+_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)[\s/>]")
+
+
+def _count_rows_and_cells(zf: zipfile.ZipFile, member: str) -> tuple[int, int]:
+    """Rows and cells of one worksheet, counted on its XML as it is inflated (1 MB at a time) and
+    stopped as soon as a cap is passed: bounded time and memory whatever the sheet holds."""
+    rows = cells = 0
+    tail = b""
+    with zf.open(member) as fh:
+        while rows <= MAX_SHEET_ROWS and cells <= MAX_SHEET_CELLS:
+            chunk = fh.read(1 << 20)
+            data = tail + chunk
+            # a tag that starts in the last bytes is counted with the next chunk, where it is whole
+            cut = max(0, len(data) - 64) if chunk else len(data)
+            for m in _ROW_OR_CELL.finditer(data):
+                if m.start() >= cut:
+                    break
+                if m.group(1) == b"row":
+                    rows += 1
+                else:
+                    cells += 1
+            if not chunk:
+                break
+            tail = data[cut:]
+    return rows, cells
+
+
+def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part name -> sheet title (best effort: the part name when the workbook is odd)."""
+    names = {n: n.rsplit("/", 1)[-1] for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")}
+    try:
+        wb = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return names
+    targets = dict(re.findall(r'Id="([^"]+)"[^>]*Target="/?(?:xl/)?([^"]+)"', rels))
+    targets.update({k: v for v, k in re.findall(r'Target="/?(?:xl/)?([^"]+)"[^>]*Id="([^"]+)"', rels)})
+    for title, rid in re.findall(r'<(?:\w+:)?sheet [^>]*name="([^"]*)"[^>]*r:id="([^"]+)"', wb):
+        part = "xl/" + targets.get(rid, "")
+        if part in names:
+            names[part] = nfc(title)
+    return names
+
+
 def _check_zip(data: bytes, pf: ParsedFile) -> bool:
     place = Place(pf.path)
     try:
@@ -506,6 +572,21 @@ def _check_zip(data: bytes, pf: ParsedFile) -> bool:
                 raise zipfile.BadZipFile(f"bad CRC in {bad}")
             if "xl/workbook.xml" not in zf.namelist():
                 raise zipfile.BadZipFile("no xl/workbook.xml")
+            for member, title in _sheet_names(zf).items():
+                rows, cells = _count_rows_and_cells(zf, member)
+                if rows > MAX_SHEET_ROWS:
+                    pf.findings.append(Place(pf.path, title).finding(
+                        "too_many_rows", f"trang tính có hơn {fmt_number(MAX_SHEET_ROWS)} dòng (một biểu chỉ khoảng "
+                        "100 dòng); có thể đã dán nhầm dữ liệu — hãy xoá các dòng thừa hoặc dùng biểu mới lập bằng "
+                        "«danvan form»", found=f"hơn {fmt_number(MAX_SHEET_ROWS)} dòng",
+                        expected=f"không quá {fmt_number(MAX_SHEET_ROWS)} dòng"))
+                    return False
+                if cells > MAX_SHEET_CELLS:
+                    pf.findings.append(Place(pf.path, title).finding(
+                        "too_many_cells", f"trang tính có hơn {fmt_number(MAX_SHEET_CELLS)} ô có nội dung (một biểu "
+                        "chỉ khoảng 700 ô); hãy xoá các cột, dòng thừa hoặc dùng biểu mới lập bằng «danvan form»",
+                        found=f"hơn {fmt_number(MAX_SHEET_CELLS)} ô", expected=f"không quá {fmt_number(MAX_SHEET_CELLS)} ô"))
+                    return False
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
         pf.findings.append(place.finding(
             "corrupt_xlsx", "tệp Excel bị hỏng hoặc không trọn vẹn (gửi thiếu, tải về lỗi); hãy mở lại bằng Excel "
@@ -589,6 +670,15 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegist
     sheet = nfc(ws.title)
     wt = _find_sheet(wb, SHEET_TEXT)
     wh = _find_sheet(wb, SHEET_HELP)
+    for s in (ws, wt):
+        # a few cells at row 1,000,000 pass the streamed counts, but iterating to them would not
+        if s is not None and (s.max_row > MAX_SHEET_ROWS or s.max_row * s.max_column > 10 * MAX_SHEET_CELLS):
+            pf.findings.append(Place(name, nfc(s.title)).finding(
+                "too_many_rows", f"trang tính có ô ở dòng {fmt_number(s.max_row)}, cột {s.max_column} (một biểu chỉ "
+                "khoảng 100 dòng, 7 cột); hãy xoá các dòng, cột thừa ở cuối trang hoặc dùng biểu mới lập bằng "
+                "«danvan form»", found=f"dòng {fmt_number(s.max_row)}",
+                expected=f"không quá {fmt_number(MAX_SHEET_ROWS)} dòng"))
+            return pf
     for s in wb.worksheets:
         if s in (ws, wt) and s.sheet_state != "visible":
             pf.findings.append(Place(name, nfc(s.title)).finding(
@@ -667,6 +757,8 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegist
     c_code, c_value = ci(cols["code"]) - 1, ci(cols["value"]) - 1
     c_note = ci(cols["note"]) - 1 if "note" in cols else None
     formulas: list = []
+    hidden_rows, hidden_cols = _hidden(ws)
+    _hidden_columns(ws, pf, header_row, [c for c in (c_value, c_note) if c is not None], hidden_cols)
     for row in ws.iter_rows(min_row=header_row + 1, max_row=ws.max_row):
         code_cell = row[c_code] if c_code < len(row) else None
         vcell = row[c_value] if c_value < len(row) else None
@@ -694,7 +786,7 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegist
                     expected="ô trống"))
             continue
         if code not in cat:
-            hint = closest_code(code, cat.indicators)
+            hint = closest_code(code, cat.indicators) if len(pf.findings) < MAX_FINDINGS else None
             pf.findings.append(cell_place(code_cell).finding(
                 "unknown_indicator", "mã chỉ tiêu không có trong danh mục" + (f"; có phải là {hint}?" if hint else ""),
                 indicator=code, found=code, expected=hint or "một mã trong danh mục"))
@@ -707,6 +799,13 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegist
                     "derived_not_accepted", "chỉ tiêu này do danvan tự tính từ các số liệu khác, không nhập", ind,
                     found=_show_raw(vraw), expected="ô trống"))
             continue
+        if vcell is not None and vcell.row in hidden_rows and (not blank_value or note):
+            shown = vcell if not blank_value else ncell
+            if shown.column - 1 not in hidden_cols:  # (a hidden column has its own finding)
+                pf.findings.append(cell_place(shown).finding(
+                    "hidden_cells", "ô nằm ở dòng đang bị ẩn; số liệu vẫn được nhập — hãy bỏ ẩn dòng (Unhide) để "
+                    "kiểm tra đúng là số liệu muốn báo cáo", ind, found=_show_raw(vraw if not blank_value else note),
+                    expected="dòng không bị ẩn"))
         if vcell is None or blank_value:
             continue
         if vcell.data_type == "f":
@@ -745,6 +844,33 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegist
     return pf
 
 
+def _hidden(ws) -> tuple[set[int], set[int]]:
+    """Hidden row numbers and hidden column indexes (0-based) of a sheet."""
+    from openpyxl.utils import column_index_from_string
+
+    rows = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
+    cols: set[int] = set()
+    for key, dim in ws.column_dimensions.items():
+        if dim.hidden:
+            first = dim.min or column_index_from_string(key)
+            cols.update(range(first - 1, (dim.max or first)))
+    return rows, cols
+
+
+def _hidden_columns(ws, pf: ParsedFile, header_row: int, columns: list[int], hidden: set[int]) -> None:
+    """One ``hidden_cells`` warning per hidden input column that holds something below the header."""
+    for c in columns:
+        if c not in hidden:
+            continue
+        filled = next((row[c] for row in ws.iter_rows(min_row=header_row + 1, max_row=ws.max_row)
+                       if c < len(row) and row[c].value not in (None, "")), None)
+        if filled is not None:
+            letter = filled.column_letter
+            pf.findings.append(Place(pf.path, nfc(ws.title), column=letter).finding(
+                "hidden_cells", f"cột {letter} đang bị ẩn nhưng có nội dung (số liệu vẫn được nhập); hãy bỏ ẩn cột "
+                "(Unhide) để kiểm tra lại", found=f"cột {letter} bị ẩn", expected="cột không bị ẩn"))
+
+
 def _show_raw(v) -> str:
     text = str(v)
     return text if len(text) <= 60 else text[:57] + "…"
@@ -774,6 +900,8 @@ def _read_text_sheet(wt, pf: ParsedFile, cat: Catalogue, unit: str | None, year:
                 "merged_cells", f"các ô {rng.coord} bị gộp (Merge); hãy bỏ gộp ô", found=rng.coord,
                 expected="ô không gộp"))
             return
+    hidden_rows, hidden_cols = _hidden(wt)
+    _hidden_columns(wt, pf, head, [c_text], hidden_cols)
     for row in wt.iter_rows(min_row=head + 1, max_row=wt.max_row):
         if c_text >= len(row):
             continue
@@ -782,6 +910,10 @@ def _read_text_sheet(wt, pf: ParsedFile, cat: Catalogue, unit: str | None, year:
         place = Place(name, sheet, tcell.coordinate, tcell.row, tcell.column_letter)
         if tcell.value is None or (isinstance(tcell.value, str) and not tcell.value.strip()):
             continue
+        if tcell.row in hidden_rows and c_text not in hidden_cols:
+            pf.findings.append(place.finding(
+                "hidden_cells", "ô nội dung nằm ở dòng đang bị ẩn; nội dung vẫn được nhập — hãy bỏ ẩn dòng để kiểm tra",
+                found=_show_raw(tcell.value), expected="dòng không bị ẩn"))
         if tcell.data_type == "f":
             pf.findings.append(place.finding(
                 "formula_injection", "ô nội dung chứa công thức; danvan chỉ nhận văn bản thường",
@@ -957,18 +1089,33 @@ def _sniff_delimiter(first_line: str) -> str:
 _TABLES: dict[int, tuple] = {}
 
 
+def _int_bounds(ind: Indicator) -> tuple[int, int]:
+    lo, hi = value_bounds(ind)
+    return (int(lo) if lo is not None else -(10 ** 18)), (int(hi) if hi is not None else 10 ** 18)
+
+
 def _tables(cat: Catalogue) -> tuple[set, dict]:
-    """Derived codes, and integral codes -> signed (a plain integer needs no other rule), per catalogue."""
+    """Derived codes, and integral codes -> (min, max) as ints (a plain integer within them needs no
+    other rule), per catalogue."""
     t = _TABLES.get(id(cat))
     if t is None or t[0] is not cat:
         inds = cat.indicators
         t = _TABLES[id(cat)] = (cat, {c for c, i in inds.items() if i.is_derived},
-                                {c: i.signed for c, i in inds.items() if i.integral})
+                                {c: _int_bounds(i) for c, i in inds.items() if i.integral})
     return t[1], t[2]
 
 
-def read_csv_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegistry) -> ParsedFile:
-    """Fill ``pf`` from the bytes of a CSV file (tidy figures or the CSV form)."""
+def _csv_rows_over(text: str, delim: str, cap: int) -> bool:
+    """More than ``cap`` data rows (after the header)? Counted without building them."""
+    if text.count("\n") <= cap:
+        return False
+    return sum(1 for _ in zip(range(cap + 2), csv.reader(io.StringIO(text, newline=""), delimiter=delim))) > cap + 1
+
+
+def read_csv_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegistry, *,
+                   max_rows: int | None = None) -> ParsedFile:
+    """Fill ``pf`` from the bytes of a CSV file (tidy figures or the CSV form); at most ``max_rows``
+    data rows (default :func:`max_csv_rows`), else one ``too_many_rows`` finding and nothing read."""
     name = pf.path
     text, enc, problem = decode_csv_bytes(data)
     pf.encoding = enc
@@ -987,6 +1134,17 @@ def read_csv_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegistr
         return pf
     first = text.split("\n", 1)[0]
     delim = _sniff_delimiter(first)
+    cap = max_rows if max_rows is not None else max_csv_rows()
+    try:
+        over = _csv_rows_over(text, delim, cap)
+    except csv.Error:
+        over = False  # the reader below reports the malformed line
+    if over:
+        pf.findings.append(Place(name).finding(
+            "too_many_rows", f"tệp có hơn {fmt_number(cap)} dòng số liệu; danvan không đọc tệp lớn như vậy (có thể "
+            "đã dán nhầm dữ liệu). Hãy chia thành nhiều tệp (ví dụ mỗi năm, mỗi huyện một tệp)",
+            found=f"hơn {fmt_number(cap)} dòng", expected=f"không quá {fmt_number(cap)} dòng (DANVAN_MAX_CSV_ROWS)"))
+        return pf
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     try:
         header = next(reader, None)
@@ -1046,7 +1204,8 @@ def read_csv_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegistr
                             "value_without_indicator", "dòng có số liệu nhưng không có mã chỉ tiêu", found=raw.strip(),
                             expected="mã chỉ tiêu"))
                     continue
-                hint = closest_code(code, inds)
+                # (a hint costs a fuzzy search: none once the findings shown are full)
+                hint = closest_code(code, inds) if len(findings) < MAX_FINDINGS else None
                 findings.append(Place(name, row=line, column="indicator").finding(
                     "unknown_indicator", "mã chỉ tiêu không có trong danh mục" + (f"; có phải là {hint}?" if hint else ""),
                     indicator=code, found=code, expected=hint or "một mã trong danh mục"))
@@ -1076,8 +1235,8 @@ def read_csv_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegistr
                 if fs:
                     findings.extend(fs)
                     note = ""
-            signed = plain.get(code)
-            if signed is not None and fast_int(raw) and (signed or raw[0] != "-"):
+            bounds = plain.get(code)
+            if bounds is not None and fast_int(raw) and bounds[0] <= int(raw) <= bounds[1]:
                 value = Decimal(raw)
             else:
                 if not raw or not raw.strip():

@@ -24,7 +24,7 @@ from ..reference.catalogue import Catalogue, load_catalogue
 from ..reference.units import UnitRegistry, load_registry
 from ..store import META_SECTION, FigureValue, ImportResult, Store
 from .forms import read_file
-from .validate import RELATION_RULES, Place, check_unit_year, demote, format_findings
+from .validate import RELATION_RULES, Place, check_date, check_unit_year, demote, format_findings
 
 __all__ = [
     "UnitYearData",
@@ -106,6 +106,10 @@ def read_unit_dir(data_dir, unit_code: str, year: int, cat: Catalogue | None = N
     if meta_path.exists():
         data.meta = yaml.safe_load(nfc(meta_path.read_text(encoding="utf-8"))) or {}
         data.files.append(meta_path)
+        late = [f for key, value in data.meta.items() if isinstance(key, str)
+                for f in check_date(value, Place(str(meta_path), column=key), f"ngày «{key}»")]
+        if late:
+            raise IntakeError(format_findings(late, [str(meta_path)]))
     data.illustrative = bool(data.meta.get("illustrative", False))
     h = hashlib.sha256()
     for p in data.files:

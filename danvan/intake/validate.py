@@ -23,8 +23,8 @@ from decimal import Decimal, InvalidOperation
 
 from ..core.errors import NumberParseError, UnknownUnitError
 from ..core.vnformat import fmt_number, nfc, parse_figure, to_decimal
-from ..reference.catalogue import Catalogue, Indicator
-from ..reference.units import UnitRegistry
+from ..reference.catalogue import DEFAULT_LIMITS, Catalogue, Indicator
+from ..reference.units import UnitRegistry, ascii_lookalike
 
 __all__ = [
     "ERROR",
@@ -41,6 +41,8 @@ __all__ = [
     "format_findings",
     "closest_code",
     "percent_cap",
+    "cap_findings",
+    "MAX_FINDINGS",
 ]
 
 ERROR, WARNING = "error", "warning"
@@ -49,6 +51,7 @@ ERROR, WARNING = "error", "warning"
 RULES: dict[str, tuple[str, str]] = {
     # the file as a whole
     "file_not_found": (ERROR, "Không tìm thấy tệp"),
+    "not_a_regular_file": (ERROR, "Không phải tệp thông thường"),
     "file_empty": (ERROR, "Tệp rỗng"),
     "file_too_large": (ERROR, "Tệp quá lớn"),
     "unsupported_file_type": (ERROR, "Loại tệp không được hỗ trợ"),
@@ -66,10 +69,17 @@ RULES: dict[str, tuple[str, str]] = {
     "formula_injection": (ERROR, "Nội dung giống công thức"),
     "ragged_row": (ERROR, "Dòng có số cột sai"),
     "no_data": (ERROR, "Tệp không có số liệu"),
+    "too_many_rows": (ERROR, "Tệp có quá nhiều dòng"),
+    "too_many_cells": (ERROR, "Trang tính có quá nhiều ô"),
+    "findings_truncated": (ERROR, "Còn nhiều lỗi khác chưa liệt kê"),  # a warning when only warnings were cut
+    "hidden_cells": (WARNING, "Số liệu nằm ở dòng hoặc cột bị ẩn"),
     "catalogue_version_differs": (WARNING, "Biểu mẫu lập theo danh mục chỉ tiêu khác"),
     # unit and year
     "missing_unit_code": (ERROR, "Thiếu mã đơn vị"),
     "bad_year": (ERROR, "Năm báo cáo không hợp lệ"),
+    "year_in_future": (ERROR, "Năm báo cáo ở tương lai"),
+    "date_in_future": (ERROR, "Ngày văn bản ở tương lai"),
+    "unit_code_not_ascii": (ERROR, "Mã đơn vị có chữ số không phải 0–9"),
     "unknown_unit": (ERROR, "Mã đơn vị không có trong danh mục"),
     "unit_not_in_year": (ERROR, "Đơn vị không tồn tại trong năm báo cáo"),
     "unit_code_leading_zeros": (WARNING, "Mã đơn vị bị mất số 0 ở đầu"),
@@ -84,6 +94,7 @@ RULES: dict[str, tuple[str, str]] = {
     "not_integer": (ERROR, "Phải là số nguyên"),
     "negative_value": (ERROR, "Số âm"),
     "percent_out_of_range": (ERROR, "Tỷ lệ ngoài khoảng 0–100"),
+    "value_out_of_range": (ERROR, "Giá trị vượt giới hạn cho phép"),
     "unexpected_percent": (ERROR, "Ghi tỷ lệ % cho chỉ tiêu không phải tỷ lệ"),
     "unit_mismatch": (WARNING, "Đơn vị tính ghi kèm khác danh mục"),
     # one unit-year as a whole
@@ -174,6 +185,29 @@ class Finding:
         return self.line(with_file=True)
 
 
+MAX_FINDINGS = 200  # per file: a form has ~90 figures; beyond, one more finding counts the rest
+
+
+def cap_findings(findings: list[Finding], *, file: str = "", limit: int = MAX_FINDINGS) -> tuple[list[Finding], int, int]:
+    """At most ``limit`` findings (errors first, then by row) plus one ``findings_truncated`` that
+    counts the rest: ``(findings, errors cut, warnings cut)``. The finding is an error when any cut
+    finding was one, so that a file never looks better for having too many problems."""
+    if len(findings) <= limit:
+        return findings, 0, 0
+    ordered = sorted(findings, key=lambda f: (not f.is_error, f.row or 0, f.cell))
+    kept, cut = ordered[:limit], ordered[limit:]
+    n_err = sum(f.is_error for f in cut)
+    n_warn = len(cut) - n_err
+    kept.append(Finding(
+        "findings_truncated",
+        f"chỉ liệt kê {limit} lỗi/cảnh báo đầu tiên của tệp; sửa các lỗi trên (thường cùng một nguyên nhân) "
+        "rồi kiểm tra lại để xem phần còn lại",
+        severity=ERROR if n_err else WARNING, file=file,
+        found=f"{fmt_number(n_err)} lỗi và {fmt_number(n_warn)} cảnh báo khác",
+        expected=f"không quá {limit} lỗi/cảnh báo mỗi tệp"))
+    return kept, n_err, n_warn
+
+
 def format_findings(findings: list[Finding], files: list[str] | None = None) -> str:
     """Findings grouped per file (one line each), then a summary line, in Vietnamese."""
     order = list(dict.fromkeys([*(files or []), *(f.file for f in findings)]))
@@ -252,16 +286,10 @@ def _show(raw) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-# A stated rate against a plan, an estimate or last year ("so với kế hoạch": 112%) may exceed 100;
-# a share of a population (households, citizens, files) may not. The catalogue has no key for
-# this yet, so the label decides.
-_AGAINST_TARGET = ("so với", "kế hoạch", "dự toán", "cùng kỳ")
-
-
 def percent_cap(ind: Indicator) -> Decimal | None:
-    """Largest value a percent indicator may take: 100, or None for a rate against a target."""
-    text = f"{ind.label} {ind.description}".casefold()
-    return None if any(w in text for w in _AGAINST_TARGET) else Decimal(100)
+    """Largest share a percent indicator may take: 100, or None for a rate against a target (which
+    may exceed 100: its upper bound is the ``target_percent`` limit)."""
+    return None if ind.against_target else Decimal(100)
 
 
 _FAST_INT = re.compile(r"-?\d{1,18}\Z")
@@ -277,12 +305,24 @@ _EXPECT = {
 _SPECS: dict[int, tuple] = {}
 
 
-def value_spec(ind: Indicator) -> tuple[bool, bool, bool, Decimal | None]:
-    """``(integral, signed, is_rate, cap)`` of an indicator, cached (the readers' hot path)."""
+def value_bounds(ind: Indicator) -> tuple[Decimal, Decimal]:
+    """``(min, max)`` accepted for ``ind``: its own (the loaded catalogue fills them in from
+    ``limits:``), else the built-in defaults of its kind."""
+    lo, hi = DEFAULT_LIMITS.get(ind.limit_kind or "", (None, None))
+    hi = ind.max if ind.max is not None else hi
+    if ind.min is not None:
+        lo = ind.min
+    elif ind.signed and hi is not None:
+        lo = -hi
+    return lo, hi
+
+
+def value_spec(ind: Indicator) -> tuple[bool, bool, bool, Decimal | None, Decimal | None, Decimal | None]:
+    """``(integral, signed, is_rate, cap, min, max)`` of an indicator, cached (the readers' hot path)."""
     spec = _SPECS.get(id(ind))
     if spec is None or spec[0] is not ind:
         spec = _SPECS[id(ind)] = (ind, (ind.integral, ind.signed, ind.is_rate,
-                                        percent_cap(ind) if ind.is_rate else None))
+                                        percent_cap(ind) if ind.is_rate else None, *value_bounds(ind)))
     return spec[1]
 
 
@@ -305,9 +345,10 @@ def parse_value(raw, ind: Indicator, place: Place, *, number_format: str = "") -
             try:
                 value, is_pct, unit = parse_figure(s, rate=ind.is_rate)
             except (NumberParseError, InvalidOperation):
-                return None, [place.finding(
-                    "not_a_number", "giá trị không đọc được thành số; để trống nếu chưa có số liệu, ghi 0 nếu bằng không",
-                    ind, found=_show(s), expected=expected)]
+                why = "giá trị không đọc được thành số; để trống nếu chưa có số liệu, ghi 0 nếu bằng không"
+                if s.endswith(("-", "\u2212", "\u2013")) and any(ch.isdigit() for ch in s):
+                    why = "dấu trừ đặt sau số; số âm ghi dấu trừ ở trước (ví dụ -5), số dương không ghi dấu"
+                return None, [place.finding("not_a_number", why, ind, found=_show(s), expected=expected)]
     elif isinstance(raw, bool):
         return None, [place.finding("not_a_number", "ô chứa giá trị đúng/sai (TRUE/FALSE), không phải số", ind,
                                     found=_show(raw), expected=expected)]
@@ -316,7 +357,7 @@ def parse_value(raw, ind: Indicator, place: Place, *, number_format: str = "") -
             "not_a_number", "ô đang có định dạng ngày tháng (Excel tự đổi số thành ngày); hãy định dạng ô là Number và nhập lại",
             ind, found=_show(raw), expected=expected)]
     elif isinstance(raw, (int, float, Decimal)):
-        if isinstance(raw, float) and not math.isfinite(raw):
+        if (isinstance(raw, float) and not math.isfinite(raw)) or (isinstance(raw, Decimal) and not raw.is_finite()):
             return None, [place.finding("not_a_number", "giá trị không phải là số hữu hạn", ind, found=_show(raw),
                                         expected=expected)]
         value, is_pct, unit = to_decimal(raw), False, ""
@@ -326,7 +367,7 @@ def parse_value(raw, ind: Indicator, place: Place, *, number_format: str = "") -
         return None, [place.finding("not_a_number", "ô không chứa số", ind, found=_show(raw), expected=expected)]
 
     out: list[Finding] = []
-    integral, signed, is_rate, cap = value_spec(ind)
+    integral, signed, is_rate, cap, lo, hi = value_spec(ind)
     if is_pct and not is_rate:
         return None, [place.finding(
             "unexpected_percent", f"chỉ tiêu này tính bằng {ind.unit}, không phải tỷ lệ %", ind,
@@ -351,7 +392,17 @@ def parse_value(raw, ind: Indicator, place: Place, *, number_format: str = "") -
         return None, out + [place.finding(
             "percent_out_of_range", f"tỷ lệ phải {what}{hint}", ind, found=_show(raw),
             expected=expected if cap is not None else "một tỷ lệ không âm, ví dụ 112")]
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        unit_word = "" if ind.unit == "%" else f" {ind.unit}"
+        return None, out + [place.finding(
+            "value_out_of_range", "giá trị nằm ngoài giới hạn cho phép của chỉ tiêu (có thể gõ thừa chữ số); "
+            "kiểm tra lại số liệu", ind, found=_show(raw),
+            expected=f"một số từ {_fmt_bound(lo)} đến {_fmt_bound(hi)}{'%' if ind.unit == '%' else unit_word}")]
     return value, out
+
+
+def _fmt_bound(value: Decimal | None) -> str:
+    return "…" if value is None else fmt_number(value)
 
 
 # ---- units -------------------------------------------------------------------------------------
@@ -370,6 +421,13 @@ def resolve_unit(raw, year: int | None, registry: UnitRegistry, place: Place) ->
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     code = nfc(str(raw)).strip()
+    if not code.isascii() and any(ch.isdigit() for ch in code):
+        # "１９７８０" (full-width) or "١٩٧٨٠" (Arabic-Indic) looks like 19780 but is another code
+        guess = ascii_lookalike(code)
+        return None, [place.finding(
+            "unit_code_not_ascii", "mã đơn vị có chữ số không phải chữ số 0–9 thông thường (bàn phím hoặc bộ gõ "
+            "đã đổi thành chữ số khác)" + (f"; có phải là {guess}?" if guess else ""),
+            found=code, expected="mã đơn vị 5 chữ số 0–9, ví dụ 19780")]
     if code.endswith(".0") and code[:-2].isdigit():
         code = code[:-2]
     if code.isdigit() and code not in registry and len(code) < 5:
@@ -401,14 +459,41 @@ def resolve_unit(raw, year: int | None, registry: UnitRegistry, place: Place) ->
     return code, out
 
 
+FIRST_YEAR = 1990
+
+
+def last_year_accepted() -> int:
+    """The latest report year intake accepts: next year (a form may be prepared ahead)."""
+    return _dt.date.today().year + 1
+
+
 def parse_year(raw, place: Place) -> tuple[int | None, list[Finding]]:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = nfc(str(raw)).strip() if raw is not None else ""
-    if text.isdigit() and len(text) == 4 and 1990 <= int(text) <= 2100:
-        return int(text), []
+    if text.isascii() and text.isdigit() and len(text) == 4:
+        year, last = int(text), last_year_accepted()
+        if FIRST_YEAR <= year <= last:
+            return year, []
+        if year > last:
+            return None, [place.finding(
+                "year_in_future", f"năm báo cáo {year} ở tương lai; kiểm tra lại năm (có thể gõ nhầm)",
+                found=text, expected=f"một năm từ {FIRST_YEAR} đến {last}")]
     return None, [place.finding("bad_year", "năm báo cáo phải là số có 4 chữ số", found=_show(text),
                                 expected="một năm, ví dụ 2024")]
+
+
+def check_date(value, place: Place, what: str = "ngày văn bản") -> list[Finding]:
+    """A document date more than a year ahead of today is a typing error (``date_in_future``)."""
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if not isinstance(value, _dt.date):
+        return []
+    limit = _dt.date.today() + _dt.timedelta(days=366)
+    if value <= limit:
+        return []
+    return [place.finding("date_in_future", f"{what} {value.isoformat()} ở quá xa trong tương lai; kiểm tra lại",
+                          found=value.isoformat(), expected=f"một ngày không sau {limit.isoformat()}")]
 
 
 # ---- free text ---------------------------------------------------------------------------------

@@ -4,6 +4,12 @@ The shipped catalogue (``danvan/data/catalogue.yaml``) holds every figure of the
 Users add their own indicators and sections with YAML files of the same shape, named by the
 ``--catalogue`` option or the ``DANVAN_CATALOGUE`` environment variable (paths separated by
 ``os.pathsep``). A user file may add codes but not silently redefine shipped ones.
+
+Value bounds: every data indicator accepts values in ``[min, max]``: its own ``min:``/``max:`` keys,
+else the top-level ``limits:`` of the catalogue files for its kind (later files override earlier
+ones per kind), else :data:`DEFAULT_LIMITS`. A signed count's default range is ``[-max, max]``; a
+rate against a target ("so với kế hoạch": 112%) uses the ``target_percent`` limits instead of
+``percent``. Intake refuses a value outside its range (rule ``value_out_of_range``).
 """
 
 from __future__ import annotations
@@ -13,19 +19,42 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
 
 from ..core import settings
 from ..core.errors import CatalogueError
+from ..core.files import read_text
 from ..core.vnformat import nfc
 
-__all__ = ["Catalogue", "Indicator", "Section", "KINDS", "load_catalogue", "catalogue_paths",
-           "default_catalogue_path", "user_catalogue_paths"]
+__all__ = ["Catalogue", "Indicator", "Section", "KINDS", "DEFAULT_LIMITS", "load_catalogue", "catalogue_paths",
+           "default_catalogue_path", "user_catalogue_paths", "json_default"]
 
 KINDS = ("count", "amount", "percent", "derived")
+# Bounds of the values intake accepts when neither the indicator nor a catalogue's `limits:` says:
+# a count below 10^9 (the country has ~10^8 people: a commune's count of a billion is a typing
+# error), an amount below 10^15 đồng (about the whole country's yearly budget revenue; a commune's
+# is ~10^10), a share 0-100 %, a rate against a target at most 100 times the target. Products and
+# ratios of such values stay far inside Decimal's 28 digits, and the report can always write them.
+DEFAULT_LIMITS: dict[str, tuple[Decimal, Decimal]] = {
+    "count": (Decimal(0), Decimal(999_999_999)),
+    "amount": (Decimal(0), Decimal(999_999_999_999_999)),
+    "percent": (Decimal(0), Decimal(100)),
+    "target_percent": (Decimal(0), Decimal(10_000)),
+}
+LIMIT_KINDS = tuple(DEFAULT_LIMITS)
+_BOUND_MAX = Decimal(10) ** 18  # a bound beyond this would not keep arithmetic exact
+# A stated rate against a plan, an estimate or last year ("so với kế hoạch": 112%) may exceed 100;
+# a share of a population (households, citizens, files) may not. The label decides.
+_AGAINST_TARGET = ("so với", "kế hoạch", "dự toán", "cùng kỳ")
+
+
+def json_default(value):
+    """``json.dumps`` of catalogue definitions: tuples and sets as lists, Decimals as text."""
+    return str(value) if isinstance(value, Decimal) else list(value)
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SECTION_RE = re.compile(r"^[IVX]+(\.\d+)*$|^[A-Za-z][A-Za-z0-9_.-]*$")
 
@@ -63,6 +92,8 @@ class Indicator:
     key: bool = False  # shown in the city-summary table and the trend notebook
     short: str = ""  # a short label for table headers and charts (default: the label)
     description: str = ""
+    min: Decimal | None = None  # smallest value accepted (catalogue.check() fills in the default)
+    max: Decimal | None = None  # largest value accepted
     source: str = ""
 
     @property
@@ -81,6 +112,19 @@ class Indicator:
     def short_label(self) -> str:
         return self.short or self.label
 
+    @property
+    def against_target(self) -> bool:
+        """A rate against a plan/estimate/last year (may exceed 100 %), by its label/description."""
+        text = f"{self.label} {self.description}".casefold()
+        return self.kind == "percent" and any(w in text for w in _AGAINST_TARGET)
+
+    @property
+    def limit_kind(self) -> str | None:
+        """The key of ``limits:`` whose bounds apply (None for derived indicators)."""
+        if self.kind == "percent":
+            return "target_percent" if self.against_target else "percent"
+        return self.kind if self.kind in ("count", "amount") else None
+
 
 _IND_KEYS = {f for f in Indicator.__dataclass_fields__} - {"source"}
 _SEC_KEYS = {f for f in Section.__dataclass_fields__} - {"source"} | {"after"}
@@ -93,17 +137,20 @@ class Catalogue:
     versions: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     template_dirs: list[str] = field(default_factory=list)  # narrative templates a user file brings along
+    limits: dict[str, tuple[Decimal, Decimal]] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
 
     # ---- loading -------------------------------------------------------------------------
     def add_file(self, path: str | os.PathLike) -> None:
         path = str(path)
+        text = read_text(path, "tệp danh mục chỉ tiêu (YAML)", CatalogueError)
         try:
-            with open(path, encoding="utf-8") as fh:
-                doc = yaml.safe_load(nfc(fh.read())) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            doc = yaml.safe_load(nfc(text)) or {}
+        except yaml.YAMLError as exc:
             raise CatalogueError(f"{path}: cannot read catalogue file: {exc}") from exc
         if not isinstance(doc, dict):
             raise CatalogueError(f"{path}: expected a mapping with 'sections' and/or 'indicators'")
+        if doc.get("limits") is not None:
+            self._add_limits(path, doc["limits"])
         self.versions.append(f"{doc.get('catalogue', Path(path).stem)}@{doc.get('version', '?')}")
         self.sources.append(path)
         if doc.get("templates"):  # `templates: templates/` = narrative templates beside the file
@@ -115,6 +162,33 @@ class Catalogue:
             self._add_section(path, i, raw)
         for i, raw in enumerate(doc.get("indicators") or []):
             self._add_indicator(path, i, raw)
+
+    def _add_limits(self, path: str, raw) -> None:
+        where = f"{path}: limits"
+        if not isinstance(raw, dict) or set(raw) - set(LIMIT_KINDS):
+            raise CatalogueError(f"{where}: a mapping of {', '.join(LIMIT_KINDS)} to {{min: …, max: …}}")
+        for kind, bounds in raw.items():
+            if not isinstance(bounds, dict) or not bounds or set(bounds) - {"min", "max"}:
+                raise CatalogueError(f"{where}.{kind}: expected {{min: NUMBER, max: NUMBER}}")
+            lo, hi = self.limits[kind]
+            lo = _bound(f"{where}.{kind}.min", bounds["min"]) if "min" in bounds else lo
+            hi = _bound(f"{where}.{kind}.max", bounds["max"]) if "max" in bounds else hi
+            if lo > hi:
+                raise CatalogueError(f"{where}.{kind}: min {lo} is above max {hi}")
+            self.limits[kind] = (lo, hi)
+
+    def resolve_bounds(self) -> "Catalogue":
+        """Give every data indicator without its own ``min``/``max`` the bounds of ``limits``."""
+        for code, ind in self.indicators.items():
+            if ind.limit_kind is None or ind.limit_kind not in self.limits:
+                continue
+            lo, hi = self.limits[ind.limit_kind]
+            if ind.signed and ind.min is None:
+                lo = -(ind.max if ind.max is not None else hi)
+            if ind.min is None or ind.max is None:
+                self.indicators[code] = replace(ind, min=ind.min if ind.min is not None else lo,
+                                                max=ind.max if ind.max is not None else hi)
+        return self
 
     def _add_section(self, path: str, i: int, raw: dict) -> None:
         where = f"{path}: sections[{i}]"
@@ -173,6 +247,9 @@ class Catalogue:
         for k in ("required", "signed", "additive", "key"):
             if k in values and not isinstance(values[k], bool):
                 raise CatalogueError(f"{where} ({code}): {k} must be true or false, got {values[k]!r}")
+        for k in ("min", "max"):
+            if values.get(k) is not None:
+                values[k] = _bound(f"{where} ({code}).{k}", values[k])
         values["parts"] = tuple(values.get("parts") or ())
         values["code"] = code
         for k in ("label", "unit", "section", "kind"):
@@ -211,6 +288,12 @@ class Catalogue:
                     out.append(f"{w}: part {ref} is derived")
             if ind.is_derived and ind.numerator in self.indicators and self.indicators[ind.numerator].is_derived:
                 out.append(f"{w}: numerator {ind.numerator} is itself derived")
+            if ind.is_derived and (ind.min is not None or ind.max is not None):
+                out.append(f"{w}: a derived indicator is computed, it has no min/max")
+            if ind.min is not None and ind.max is not None and ind.min > ind.max:
+                out.append(f"{w}: min {ind.min} is above max {ind.max}")
+            if ind.integral and any(b is not None and b != b.to_integral_value() for b in (ind.min, ind.max)):
+                out.append(f"{w}: min/max of a {ind.kind} indicator are whole numbers")
         return out
 
     def check(self) -> "Catalogue":
@@ -247,12 +330,28 @@ class Catalogue:
             "sections": [asdict(s) | {"source": ""} for s in self.sections.values()],
             "indicators": [asdict(i) | {"source": ""} for i in self.indicators.values()],
         }
+        if self.limits != DEFAULT_LIMITS:
+            payload["limits"] = self.limits
         if self.template_dirs:  # a user file's own templates are part of what it defines
             payload["templates"] = [
                 [p.name, hashlib.sha256(p.read_bytes()).hexdigest()]
                 for d in self.template_dirs for p in sorted(Path(d).glob("*.md.j2"))
             ]
-        return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True, default=json_default)
+                              .encode()).hexdigest()
+
+
+def _bound(where: str, raw) -> Decimal:
+    """A ``min``/``max`` value of the catalogue: a plain number (YAML int, float, or text)."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise CatalogueError(f"{where}: expected a number, got {raw!r}")
+    try:
+        value = Decimal(str(raw).replace("_", "").strip())
+    except InvalidOperation:
+        raise CatalogueError(f"{where}: expected a number, got {raw!r}") from None
+    if not value.is_finite() or abs(value) >= _BOUND_MAX:
+        raise CatalogueError(f"{where}: {raw!r} is not a number below 10^18")
+    return value
 
 
 def default_catalogue_path() -> Path:
@@ -277,7 +376,7 @@ def _load(paths: tuple[str, ...], mtimes: tuple[float, ...]) -> Catalogue:
     cat = Catalogue()
     for p in paths:
         cat.add_file(p)
-    return cat.check()
+    return cat.resolve_bounds().check()
 
 
 def load_catalogue(*extra: str | os.PathLike) -> Catalogue:

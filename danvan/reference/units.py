@@ -28,6 +28,7 @@ import bisect
 import csv
 import datetime as _dt
 import gc
+import io
 import os
 import re
 import unicodedata
@@ -39,17 +40,20 @@ from typing import NamedTuple
 
 from ..core import settings
 from ..core.errors import UnitCodeError, UnknownUnitError
+from ..core.files import read_text
 from ..core.vnformat import fmt_short_date, nfc
 from .unitfile import USER_CODE_RE, USER_LEVEL, USER_TYPES, read_unit_files
 
 __all__ = [
-    "Unit", "Edge", "Alias", "AliasWarning", "UnitRegistry", "check_code_format", "is_user_code", "fold",
+    "Unit", "Edge", "Alias", "AliasWarning", "UnitRegistry", "check_code_format", "ascii_lookalike", "is_user_code", "fold",
     "load_registry", "unit_paths", "default_registry_path", "DATA_DIR", "LEVELS",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LEVELS = ("province", "district", "commune", USER_LEVEL)
-_OFFICIAL_RE = re.compile(r"\d{2}|\d{3}|\d{5}")
+# ASCII digits only: "\d" would accept "１９７８０" (full-width) and "١٩٧٨٠" (Arabic-Indic), codes that
+# look like 19780 and are not it
+_OFFICIAL_RE = re.compile(r"[0-9]{2}|[0-9]{3}|[0-9]{5}")
 _TYPES = ("Thành phố", "Thị trấn", "Thị xã", "Đặc khu", "Phường", "Huyện", "Quận", "Tỉnh", "Xã", *USER_TYPES)
 _LEVEL_RANK = {lv: i for i, lv in enumerate(LEVELS)}
 _MIN, _MAX = _dt.date.min, _dt.date.max
@@ -60,6 +64,14 @@ _code_of = itemgetter(0)
 class AliasWarning(UserWarning):
     """A code was resolved through ``aliases.csv`` (another source's code for the unit); the message
     is the Vietnamese note."""
+
+
+def ascii_lookalike(code: str) -> str | None:
+    """The ASCII code a code of other Unicode digits looks like ("１９７８０" -> "19780"), if any."""
+    try:
+        return "".join(str(unicodedata.digit(ch)) for ch in code.strip())
+    except (TypeError, ValueError):
+        return None
 
 
 def check_code_format(code) -> str:
@@ -74,6 +86,11 @@ def check_code_format(code) -> str:
             f"unit code must be a string such as '19780', got {type(code).__name__} {code!r}; "
             "with papermill pass it with -r (raw string), e.g. `-r unit_code 00004`"
         )
+    if not code.isascii() and any(ch.isdigit() for ch in code):
+        guess = ascii_lookalike(code)
+        raise UnitCodeError(
+            f"mã đơn vị {code!r} có chữ số không phải 0-9 (ASCII)" + (f"; có phải là {guess!r}?" if guess else "")
+            + " Mã đơn vị chỉ gồm các chữ số 0-9, ví dụ '19780'.")
     if not code.isascii() or not (_OFFICIAL_RE.fullmatch(code) or USER_CODE_RE.fullmatch(code)):
         raise UnitCodeError(
             f"unit code {code!r} is not a 5-digit string such as '19780' (communes; provinces have 2 digits, "
@@ -328,14 +345,18 @@ class UnitRegistry:
         units: list[Unit] = []
         d = _Dates()
         for p in paths:
-            with open(p, encoding="utf-8-sig", newline="") as fh:
-                for row in csv.DictReader(fh):
-                    row = {k: nfc((v or "").strip()) for k, v in row.items()}
-                    units.append(Unit(
-                        check_code_format(row["code"]), row["name"], row["type"], row.get("parent_code", ""),
-                        row.get("level", ""), d[row.get("valid_from", "")], d[row.get("valid_to", "")],
-                        row.get("successor_code", ""), row.get("source", ""),
-                    ))
+            text = read_text(p, "tệp danh mục đơn vị (CSV)", UnitCodeError)
+            for line, row in enumerate(csv.DictReader(io.StringIO(text, newline="")), start=2):
+                row = {k: nfc((v or "").strip()) for k, v in row.items()}
+                try:
+                    code = check_code_format(row["code"])
+                except UnitCodeError as exc:
+                    raise UnitCodeError(f"{p}, dòng {line}: {exc}") from None
+                units.append(Unit(
+                    code, row["name"], row["type"], row.get("parent_code", ""),
+                    row.get("level", ""), d[row.get("valid_from", "")], d[row.get("valid_to", "")],
+                    row.get("successor_code", ""), row.get("source", ""),
+                ))
         return cls(units, [str(p) for p in paths])
 
     def with_units(self, units: list[Unit], sources: list[str]) -> "UnitRegistry":

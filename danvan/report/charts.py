@@ -1,43 +1,65 @@
-"""Charts of a report: matplotlib with explicit ``Figure`` objects (no pyplot global state), the
-bundled Liberation Serif 2 fonts (complete Vietnamese), and deterministic SVG (fixed hash salt, no
-date, glyphs as paths so the HTML needs no font).
+"""Charts of a report: matplotlib with the bundled Liberation Serif 2 fonts (complete Vietnamese),
+drawn once per chart as a deterministic SVG that every format reuses (HTML inline, PDF through
+Typst, Word as a PNG Typst renders from the same SVG).
 
-A chart is described by a JSON-serialisable :class:`ChartSpec`; the same spec is drawn as SVG for
-HTML/PDF and as PNG for Word.
+A chart is described by a JSON-serialisable :class:`ChartSpec`. :func:`render_svg` draws it:
+
+* **text as text** (``svg.fonttype: none``): labels are SVG ``<text>`` in the bundled family. Typst
+  lays them out with the bundled faces (it is given no other font); the HTML page embeds a subset
+  of those faces (``danvan.export.fonts``). No glyph outlines: a chart is ~9 KB instead of ~50 KB.
+* **one figure, reused**: creating a ``Figure`` and its ``Axes`` is about a third of the cost of a
+  small chart. :class:`ChartRenderer` keeps one and resets exactly what a chart sets; a test checks
+  that a reused figure draws the same bytes as a fresh one, in any order.
+* **fixed ticks**: the value axis' ticks are matplotlib's own ``AutoLocator`` ticks on the final
+  layout, computed once and frozen (``FixedLocator``/``FixedFormatter``, labels formatted once)
+  instead of being recomputed at each of the ~9 tick updates of a draw; the title's position is
+  given (no title-placement pass); fixed margins (no ``tight_layout``); label measurements are
+  shared across charts (matplotlib's own cache is per renderer, so every chart missed it).
+* **independent of the caller's rcParams**: every chart is drawn under matplotlib's defaults plus
+  :data:`STYLE`, so a notebook that changes ``rcParams`` changes no chart (and a warm worker's
+  reused figure never carries one report's style into the next).
+
+The SVG has no date, a fixed hash salt, and every id prefixed per chart (several charts share one
+HTML page): the same spec gives the same bytes in every process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
 import json
 import re
 import textwrap
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..core import settings
-from ..core.vnformat import MISSING, fmt_number, fmt_percent
+from ..core.vnformat import MISSING, fmt_number, fmt_percent, nfc
 
-__all__ = ["ChartSpec", "render_svg", "render_png", "font_files", "FONT_FAMILY", "register_fonts", "chart_scale",
-           "wrap"]
+__all__ = ["ChartSpec", "ChartRenderer", "render_svg", "chart_key", "font_files", "FONT_FAMILY", "register_fonts",
+           "chart_scale", "wrap", "STYLE"]
 
 FONT_FAMILY = "Liberation Serif"
-_STYLE = {
+FIG_WIDTH_IN = 6.3
+#: matplotlib settings of every chart (over matplotlib's defaults)
+STYLE = {
     "font.family": "serif",
     "font.serif": [FONT_FAMILY],
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
     "svg.hashsalt": "danvan",
     "svg.id": "danvan-chart",
     "axes.unicode_minus": False,
     "figure.dpi": 100,
 }
 _COLORS = ["#1f4e79", "#c0504d", "#9bbb59", "#8064a2", "#4bacc6", "#f79646"]
+_SVG_METADATA = {"Date": None, "Creator": "danvan"}
 
 
 def font_files() -> list[Path]:
@@ -79,22 +101,139 @@ class ChartSpec:
         return cls(**d)
 
 
-def _label(v: float, kind: str) -> str:
+def _spec(spec) -> ChartSpec:
+    return spec if isinstance(spec, ChartSpec) else ChartSpec.from_json(spec)
+
+
+def chart_key(spec) -> str:
+    """A stable digest of a chart spec (its SVG ids are prefixed with it)."""
+    return hashlib.sha1(json.dumps(_spec(spec).to_json(), sort_keys=True).encode()).hexdigest()
+
+
+def _bar_label(v: float, kind: str) -> str:
     if kind == "percent":
         return fmt_percent(v, 2 if v != int(v) else 0)
     return fmt_number(round(v, 2) if v != int(v) else int(v))
 
 
-def _draw(spec: ChartSpec):
-    import matplotlib
-    from matplotlib.figure import Figure
+def _tick_label(x: float, kind: str) -> str:
+    return fmt_number(round(x, 2) if x != int(x) else int(x)) + ("%" if kind == "percent" else "")
 
-    register_fonts()
-    n = len(spec.categories)
-    height = max(1.6, 0.42 * n * (1 if spec.stacked else max(1, len(spec.series))) + 0.9)
-    with matplotlib.rc_context(_STYLE):
-        fig = Figure(figsize=(6.3, height))
-        ax = fig.add_subplot()
+
+# ---- the renderer -------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _chart_rc_values() -> dict:
+    """matplotlib's defaults with :data:`STYLE` (validated once; the backend and other interactive
+    settings as they are)."""
+    import matplotlib
+
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        matplotlib.rcParams.update(STYLE)
+        return dict(matplotlib.rcParams)
+
+
+@contextlib.contextmanager
+def _chart_rc():
+    """:func:`_chart_rc_values` while a chart is made; the caller's rcParams are restored
+    afterwards, and never seen by the chart."""
+    import matplotlib
+
+    rc = matplotlib.rcParams
+    saved = dict.copy(rc)  # (matplotlib.rc_context does the same, validating every value again)
+    try:
+        dict.update(rc, _chart_rc_values())
+        yield
+    finally:
+        dict.update(rc, saved)
+
+
+@functools.lru_cache(maxsize=8192)
+def _text_metrics(text: str, prop, ismath) -> tuple[float, float, float]:
+    """Width, height and descent of a label as matplotlib's SVG renderer measures it (TextToPath at
+    72 dpi), kept for the process: the same labels come back in every report of a batch."""
+    return _text_to_path().get_text_width_height_descent(text, prop, ismath)
+
+
+@functools.lru_cache(maxsize=1)
+def _text_to_path():
+    from matplotlib.textpath import TextToPath
+
+    return TextToPath()  # what RendererSVG measures text with
+
+
+@functools.lru_cache(maxsize=1)
+def _renderer_class():
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    class MeasuringRendererSVG(RendererSVG):
+        """matplotlib's SVG renderer with label measurements shared across renderers."""
+
+        def get_text_width_height_descent(self, s, prop, ismath):
+            return _text_metrics(s, prop.copy(), ismath)
+
+    return MeasuringRendererSVG
+
+
+_COMMENT = re.compile(r"\s*<!--.*?-->", re.S)
+_XML_HEAD = re.compile(r"^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?", re.S)
+_SIZE = re.compile(r'<svg([^>]*?) width="[^"]*" height="[^"]*"')
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Every id of one chart gets a prefix of its own: several inline SVGs share one HTML page, and
+    matplotlib names clip paths and markers the same way in every figure."""
+    svg = re.sub(r'\bid="', f'id="{prefix}-', svg)
+    svg = re.sub(r'href="#', f'href="#{prefix}-', svg)
+    return re.sub(r"url\(#", f"url(#{prefix}-", svg)
+
+
+class ChartRenderer:
+    """Draws :class:`ChartSpec` charts on one reused matplotlib figure (see the module docstring).
+    Calls are serialised by a lock (one figure)."""
+
+    def __init__(self):
+        from matplotlib.backends.backend_svg import FigureCanvasSVG
+        from matplotlib.figure import Figure
+
+        register_fonts()
+        self._lock = threading.Lock()
+        with _chart_rc():
+            self._fig = Figure(figsize=(FIG_WIDTH_IN, 2.0))
+            self._canvas = FigureCanvasSVG(self._fig)
+            self._ax = self._fig.add_subplot()
+
+    def _reset(self) -> None:
+        """Undo everything :meth:`_draw` sets, so that the next chart starts as on a new figure."""
+        from matplotlib.transforms import Bbox
+
+        fig, ax = self._fig, self._ax
+        for c in list(ax.containers):
+            c.remove()  # the bars (and their patches)
+        for t in list(ax.texts):
+            t.remove()  # bar labels
+        if ax.legend_ is not None:
+            ax.legend_.remove()
+        for t in list(fig.texts):
+            t.remove()  # the note
+        ax.dataLim.set_points(Bbox.null().get_points())
+        ax.ignore_existing_data_limits = True
+        ax.xaxis.set_inverted(False)
+        ax.yaxis.set_inverted(False)
+        ax.set_autoscale_on(True)
+        ax.margins(0.05, 0.05)  # rc axes.xmargin / ymargin
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_title("", loc="left")
+
+    def _draw(self, spec: ChartSpec) -> None:
+        from matplotlib.ticker import AutoLocator, FixedFormatter, FixedLocator
+
+        fig, ax = self._fig, self._ax
+        n = len(spec.categories)
+        height = max(1.6, 0.42 * n * (1 if spec.stacked else max(1, len(spec.series))) + 0.9)
+        fig.set_size_inches(FIG_WIDTH_IN, height)
         cats = [
             c + (f" ({MISSING})" if all(vals[i] is None for _n, vals in spec.series) else "")
             for i, c in enumerate(spec.categories)
@@ -110,7 +249,7 @@ def _draw(spec: ChartSpec):
                 bars = ax.barh(pos, vals_f, height=width, left=base if spec.stacked else None, **kw)
             else:
                 bars = ax.bar(pos, vals_f, width=width, bottom=base if spec.stacked else None, **kw)
-            labels = ["" if v is None else _label(float(v), spec.value_format) for v in vals]
+            labels = ["" if v is None else _bar_label(float(v), spec.value_format) for v in vals]
             ax.bar_label(bars, labels=labels, label_type="center" if spec.stacked else "edge",
                          padding=2, fontsize=8, color="white" if spec.stacked else "black")
             if spec.stacked:
@@ -124,80 +263,61 @@ def _draw(spec: ChartSpec):
             ax.set_xticks(range(n), cats)
             ax.set_ylabel(spec.unit)
             ax.margins(y=0.15)
-        # the value axis (y for vertical bars: x carries the category labels there)
-        (ax.xaxis if spec.horizontal else ax.yaxis).set_major_formatter(_tick_formatter(spec.value_format))
-        ax.set_title(spec.title, loc="left", fontweight="bold")
+        ax.set_title(spec.title, loc="left", fontweight="bold", y=1.0)  # y given: no title-placement pass
         if k > 1:
             ax.legend(frameon=False, fontsize=8, loc="lower right" if spec.horizontal and spec.stacked else "best")
         if spec.note:
             fig.text(0.01, 0.01, spec.note, fontsize=7, style="italic", color="#444444")
         # fixed margins instead of tight_layout(), which draws the whole figure once more
         longest = max((len(c) for c in cats), default=10) if spec.horizontal else 0
-        left = min(0.55, 0.05 + longest * 0.075 / 6.3) if spec.horizontal else 0.1
-        legend_room = 0.0
-        fig.subplots_adjust(left=left, right=0.97, top=1 - 0.38 / height,
-                            bottom=(0.45 + legend_room) / height)
-    return fig
+        left = min(0.55, 0.05 + longest * 0.075 / FIG_WIDTH_IN) if spec.horizontal else 0.1
+        fig.subplots_adjust(left=left, right=0.97, top=1 - 0.38 / height, bottom=0.45 / height)
+        # the value axis (y for vertical bars): matplotlib's own ticks on the final layout, frozen
+        vax = ax.xaxis if spec.horizontal else ax.yaxis
+        vax.set_major_locator(AutoLocator())
+        ax.autoscale_view()
+        lo, hi = sorted(vax.get_view_interval())
+        eps = (hi - lo) * 1e-10
+        ticks = [float(t) for t in vax.get_major_locator()() if lo - eps <= t <= hi + eps]
+        vax.set_major_locator(FixedLocator(ticks))
+        vax.set_major_formatter(FixedFormatter([_tick_label(t, spec.value_format) for t in ticks]))
+
+    def _print_svg(self) -> str:
+        """``FigureCanvasSVG.print_svg`` with :func:`_renderer_class` (shared label metrics)."""
+        from matplotlib.backends.backend_mixed import MixedModeRenderer
+
+        fig = self._fig
+        buf = io.StringIO()
+        dpi = STYLE["figure.dpi"]
+        fig.dpi = 72  # SVG user units are points
+        width, height = fig.get_size_inches()
+        svg_renderer = _renderer_class()(width * 72, height * 72, buf, image_dpi=dpi, metadata=_SVG_METADATA)
+        renderer = MixedModeRenderer(fig, width, height, dpi, svg_renderer)
+        fig.draw(renderer)
+        renderer.finalize()
+        return buf.getvalue()
+
+    def svg(self, spec) -> str:
+        """Inline SVG of the chart: no XML prologue, no fixed size (it scales with its box), text as
+        ``<text>`` in the bundled family, ids prefixed per chart; NFC; byte-identical per spec."""
+        spec = _spec(spec)
+        with self._lock, _chart_rc():
+            self._reset()
+            self._draw(spec)
+            raw = self._print_svg()
+        svg = _COMMENT.sub("", _XML_HEAD.sub("", raw))  # matplotlib echoes every label as a comment
+        svg = _SIZE.sub(r'<svg\1 class="chart"', svg, count=1)
+        return nfc(_prefix_ids(svg, "c" + chart_key(spec)[:8]))
 
 
-def _tick_formatter(kind: str):
-    from matplotlib.ticker import FuncFormatter
-
-    def fmt(x, _pos):
-        s = fmt_number(round(x, 2) if x != int(x) else int(x))
-        return s + ("%" if kind == "percent" else "")
-
-    return FuncFormatter(fmt)
+@functools.lru_cache(maxsize=1)
+def _renderer() -> ChartRenderer:
+    return ChartRenderer()
 
 
-_COMMENT = re.compile(r"\s*<!--.*?-->", re.S)
-_XML_HEAD = re.compile(r"^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?", re.S)
-
-
-def render_svg(spec: ChartSpec, text: str = "path") -> str:
-    """Inline SVG (no XML prologue), byte-identical for the same spec.
-
-    ``text="path"`` (default, HTML) draws glyphs as paths: the page needs no font.
-    ``text="text"`` (print) keeps labels as SVG ``<text>`` in the bundled family: the PDF renderer
-    draws them with the bundled @font-face faces, much faster, and they stay searchable.
-    """
-    import matplotlib
-
-    if text not in ("path", "text"):
-        raise ValueError(f"text must be 'path' or 'text', not {text!r}")
-    fig = _draw(spec)
-    buf = io.StringIO()
-    with matplotlib.rc_context(_STYLE | {"svg.fonttype": "path" if text == "path" else "none"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "danvan"})
-    svg = _COMMENT.sub("", _XML_HEAD.sub("", buf.getvalue()))  # matplotlib echoes every label as a comment
-    # scale with the page: drop the fixed pt size, keep the viewBox
-    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart"', svg, count=1)
-    return _prefix_ids(svg, "c" + hashlib.sha1(json.dumps(spec.to_json(), sort_keys=True).encode()).hexdigest()[:8])
-
-
-GLYPH_ID_PREFIX = "LiberationSerif"  # matplotlib names glyph outlines <font postscript name>-<code>
-
-
-def _prefix_ids(svg: str, prefix: str) -> str:
-    """Give every id of one chart a prefix of its own (several inline SVGs share one HTML document,
-    and matplotlib names clip paths and markers the same way in every figure) -- except glyph
-    outlines: a glyph is the same shape in every chart, so the export keeps one definition per page
-    (``danvan.export.html``)."""
-    keep = f"(?!{GLYPH_ID_PREFIX})"
-    svg = re.sub(rf'\bid="{keep}', f'id="{prefix}-', svg)
-    svg = re.sub(rf'href="#{keep}', f'href="#{prefix}-', svg)
-    return re.sub(rf"url\(#{keep}", f"url(#{prefix}-", svg)
-
-
-def render_png(spec: ChartSpec, dpi: int = 200) -> bytes:
-    """PNG of the chart (Word export)."""
-    import matplotlib
-
-    fig = _draw(spec)
-    buf = io.BytesIO()
-    with matplotlib.rc_context(_STYLE):
-        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "danvan"})
-    return buf.getvalue()
+def render_svg(spec) -> str:
+    """The chart's SVG (a :class:`ChartSpec` or its JSON), drawn by the process' renderer."""
+    return _renderer().svg(spec)
 
 
 def wrap(text: str, width: int) -> str:

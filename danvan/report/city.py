@@ -15,11 +15,13 @@ from ..indicators.fig import Fig
 from ..reference.catalogue import Indicator
 from ..reference.units import Unit
 from .blocks import (ILLUSTRATIVE, WIDE_CELL_STYLE, WIDE_TABLE_STYLE, Block, banner_block, chart_block, group,
-                     heading_block, paragraphs_block, summary_header, wide_table)
+                     heading_block, paragraphs_block, summary_header, table_block, wide_table)
 from .charts import ChartSpec, chart_scale, wrap
 from .html import fragment
 
-__all__ = ["CitySummary"]
+__all__ = ["CitySummary", "RANKINGS_INTRO"]
+
+RANKINGS_INTRO = "Xếp hạng thi đua theo từng chỉ tiêu; quy tắc của từng chỉ tiêu theo danh mục chỉ tiêu:"
 
 
 def _names(units: list[Unit]) -> str:
@@ -37,17 +39,13 @@ def kinds_text(units: list[Unit]) -> str:
     return ", ".join(ordered) or "phường, xã"
 
 
-def _table_text(cols, rows) -> str:
-    return "\n".join(" | ".join(r) for r in [cols, *rows])
-
-
 class CitySummary(UnitGroup):
     """The blocks of the city summary over a :class:`~danvan.indicators.aggregate.UnitGroup`."""
 
     def header(self) -> Block:
         title = f"TỔNG HỢP CÔNG TÁC DÂN VẬN CHÍNH QUYỀN NĂM {self.year}"
         subject = f"Các {kinds_text(self.wards)} thuộc {self.parent.name}"
-        blocks = summary_header(title, subject)
+        blocks = summary_header(title, subject, key_figures=self.key_figures())
         if self.any_illustrative:
             real = [w.name for w in self.reporting if not self.illustrative.get(w.code)]
             text = ILLUSTRATIVE
@@ -80,13 +78,14 @@ class CitySummary(UnitGroup):
     def totals_table(self, codes=None) -> Block:
         """Every indicator (or ``codes``), by section: city total, how it is computed, who is missing."""
         cols = ["Chỉ tiêu", "Toàn địa bàn", "Cách tính", "Số đơn vị có số liệu", "Chưa có số liệu"]
-        rows, items = [], []
+        rows, items, sections = [], [], []
         sec = None
         for t in self.totals(codes):
             if t.ind.section != sec:
                 sec = t.ind.section
                 title = self.catalogue.sections[sec].title if sec in self.catalogue.sections else sec
                 items.append({"section": sec, "title": title})
+                sections.append({"row": len(rows), "text": f"{sec}. {title}"})  # as the HTML's section rows
             method = t.method
             if t.distribution is not None and t.distribution.n:
                 method += "; " + self._dist_text(t.ind, t.distribution)
@@ -94,8 +93,9 @@ class CitySummary(UnitGroup):
             rows.append(row)
             items.append({"section": None, "row": row})
         html = fragment("totals_table", columns=cols, items=items, table_style=WIDE_TABLE_STYLE,
-                        cell_style=WIDE_CELL_STYLE)
-        return Block("table", {"columns": cols, "rows": rows}, html, _table_text(cols, rows))
+                        cell_style=WIDE_CELL_STYLE, label="Số liệu tổng hợp toàn địa bàn")
+        return table_block(cols, rows, html, value_columns=[False, True, False, False, False], wide=True,
+                           sections=sections)
 
     def _fmt(self, ind: Indicator, v: Decimal | None) -> str:
         return str(Fig(ind, v).u) if v is not None else "—"
@@ -108,24 +108,26 @@ class CitySummary(UnitGroup):
         return (f"thấp nhất {self._fmt(ind, d.low)} ({lo}), trung vị {self._fmt(ind, d.median)}, "
                 f"cao nhất {self._fmt(ind, d.high)} ({hi})")
 
-    def ward_table(self, codes=None) -> Block:
+    def ward_table(self, codes=None, label: str | None = None) -> Block:
         """Wards × indicators (short labels), as the reports write the figures; city totals below."""
         codes = codes or self.key_codes()
         cat = self.catalogue
         cols = ["Đơn vị"] + [cat[c].short_label for c in codes]
         rows = [[w.name] + [str(self.fig(c, w.code).u) for c in codes] for w in self.wards]
         foot = ["Toàn địa bàn"] + [self.total(c).text for c in codes]
-        return Block("table", {"columns": cols, "rows": rows, "footer": foot, "codes": list(codes)},
-                     wide_table(cols, rows, "city-wards", foot), _table_text(cols, [*rows, foot]))
+        label = label or f"Số liệu chính của các {kinds_text(self.wards)}"
+        return table_block(cols, rows, wide_table(cols, rows, "city-wards", foot, label=label), footer=foot,
+                           wide=True, codes=list(codes))
 
     def ward_tables(self) -> Block:
         """Section I: the key indicators of every ward (counts and amounts, then rates)."""
         codes = self.key_codes()
         cat = self.catalogue
         blocks = [heading_block(f"I. Số liệu chính của các {kinds_text(self.wards)}")]
-        for part in ([c for c in codes if not cat[c].is_rate], [c for c in codes if cat[c].is_rate]):
+        for part, what in (([c for c in codes if not cat[c].is_rate], "số đếm, số tiền"),
+                           ([c for c in codes if cat[c].is_rate], "tỷ lệ")):
             if part:
-                blocks.append(self.ward_table(part))
+                blocks.append(self.ward_table(part, f"Số liệu chính của các {kinds_text(self.wards)}: {what}"))
         note = ("Dòng “Toàn địa bàn”: số đếm, số tiền là tổng của các đơn vị; tỷ lệ tính lại từ tổng tử số và "
                 "tổng mẫu số; tỷ lệ do từng đơn vị báo cáo không cộng được (“—”, xem phân bố ở mục II).")
         blocks.append(paragraphs_block([note], cls="table-note"))
@@ -140,9 +142,10 @@ class CitySummary(UnitGroup):
         rows = [[w.name] + [str(ranks[c][w.code]) if ranks[c][w.code] is not None else "—" for c in codes]
                 for w in self.wards]
         rules = [f"{cat[c].short_label} ({cat[c].label}): {rule_text(cat[c])}." for c in codes]
-        html = fragment("rankings", rules=rules, tie_rule=TIE_RULE, table=Markup(wide_table(cols, rows, "city-ranks")))
-        return Block("table", {"columns": cols, "rows": rows, "rules": rules, "tie_rule": TIE_RULE},
-                     html, "\n".join([TIE_RULE, *rules, _table_text(cols, rows)]))
+        table = wide_table(cols, rows, "city-ranks", label=f"Xếp hạng thi đua của các {kinds_text(self.wards)}")
+        html = fragment("rankings", intro=RANKINGS_INTRO, rules=rules, tie_rule=TIE_RULE, table=Markup(table))
+        return table_block(cols, rows, html, wide=True, intro=RANKINGS_INTRO, rules=rules, tie_rule=TIE_RULE,
+                           text_lines=[TIE_RULE, *rules])
 
     def ranking_spec(self, code: str) -> ChartSpec:
         ind = self.catalogue[code]

@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from ..indicators.lineage import Series, load_series
 from .blocks import (ILLUSTRATIVE, Block, banner_block, chart_block, group, heading_block, paragraphs_block,
-                     summary_header, table_note, wide_table)
+                     summary_header, table_block, table_note, wide_table)
 from .charts import ChartSpec, chart_scale, wrap
 
 __all__ = ["TrendReport", "TREND_CHART_LIMIT"]
@@ -17,10 +17,6 @@ TREND_CHART_LIMIT = 6
 
 def _years_text(years: list[int]) -> str:
     return ", ".join(map(str, years))
-
-
-def _table_text(cols, rows) -> str:
-    return "\n".join(" | ".join(r) for r in [cols, *rows])
 
 
 class TrendReport:
@@ -83,10 +79,12 @@ class TrendReport:
         s = self.series
         cols = ["Chỉ tiêu"] + [str(y) + ("*" if s.point(y) and s.point(y).aggregated else "") for y in s.years]
         rows = [[s.catalogue[c].short_label] + [str(s.fig(c, y).u) for y in s.years] for c in self.codes]
-        html = wide_table(cols, rows, "trend")
+        html = wide_table(cols, rows, "trend", label="Số liệu các năm")
+        note = {}
         if any(s.point(y) and s.point(y).aggregated for y in s.years):
-            html = Markup(html + table_note(f"(*) {s.note()}"))
-        return Block("table", {"columns": cols, "rows": rows}, html, _table_text(cols, rows))
+            note = {"note": f"(*) {s.note()}"}
+            html = Markup(html + table_note(note["note"]))
+        return table_block(cols, rows, html, wide=True, **note)
 
     def changes(self) -> Block:
         """Section II: the change from the year before, the report's way (like with like only)."""
@@ -105,8 +103,8 @@ class TrendReport:
             rows.append(row)
         note = ("“—”: không so sánh được (thiếu số liệu một trong hai năm, hoặc một năm là số liệu chính thức "
                 "còn năm kia là số liệu minh họa).")
-        html = Markup(wide_table(cols, rows, "trend-changes") + table_note(note))
-        return Block("table", {"columns": cols, "rows": rows, "note": note}, html, _table_text(cols, rows))
+        html = Markup(wide_table(cols, rows, "trend-changes", label="Thay đổi so với năm trước") + table_note(note))
+        return table_block(cols, rows, html, wide=True, note=note)
 
     def chart_spec(self, code: str) -> ChartSpec:
         s = self.series

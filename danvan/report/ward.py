@@ -22,7 +22,7 @@ from ..indicators.qa import check_figures
 from ..reference.catalogue import Section, catalogue_paths
 from ..reference.units import load_registry
 from .blocks import (ILLUSTRATIVE, QUOC_HIEU, TIEU_NGU, Block, banner_block, chart_block, group, heading_block,
-                     markdown_html, paragraphs_block)
+                     markdown_html, paragraphs_block, table_block)
 from .charts import ChartSpec, wrap
 from .html import fragment
 from .narrative import render_section
@@ -159,7 +159,8 @@ class WardReport:
         place_date = f"{m['place']}, {_date_text(m, year)}"
         html = fragment("nd30_header", m=m, number=number, place_date=place_date, quoc_hieu=QUOC_HIEU,
                         tieu_ngu=TIEU_NGU)
-        blocks = [Block("header", {"meta": _jsonable(m), "place_date": nfc(place_date)}, html, m["subject"])]
+        data = {"meta": _jsonable(m), "place_date": nfc(place_date), "key_figures": self.figs.key_figures()}
+        blocks = [Block("header", data, html, m["subject"])]
         if self.figs.illustrative:
             blocks.append(banner_block(ILLUSTRATIVE))
         return group(blocks)
@@ -254,8 +255,10 @@ class WardReport:
         """The figures of a section as a table (label, value with unit)."""
         df = self.figs.to_frame(section)
         rows = [[r.label, r.text] for r in df.itertuples()]
-        return Block("table", {"columns": ["Chỉ tiêu", "Số liệu"], "rows": rows}, fragment("figures_table", rows=rows),
-                     "\n".join(f"{a}: {b}" for a, b in rows))
+        sec = self.figs.catalogue.sections.get(section)
+        label = f"Bảng số liệu – {sec.title}" if sec else "Bảng số liệu"
+        return table_block(["Chỉ tiêu", "Số liệu"], rows, fragment("figures_table", rows=rows, label=label),
+                           text="\n".join(f"{a}: {b}" for a, b in rows))
 
     def end(self) -> Block:
         m = self.meta

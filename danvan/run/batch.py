@@ -1,10 +1,16 @@
 """Batch runs: every unit and year of a run set (:mod:`danvan.run.runset`), in parallel warm
 workers (local processes or a Dask cluster, :mod:`danvan.run.executors`), incremental,
-fault-isolated, with one progress bar, a manifest and an index page.
+fault-isolated, with one progress bar, a manifest and the portal page (:mod:`danvan.run.portal`).
 
 Planning validates every parameter and fingerprints every input before any kernel starts. A report
 is skipped when its cache key (notebook, parameters, data, catalogue, templates, danvan code,
 formats) equals the one in ``outputs/manifest.json`` and its files exist.
+
+Faults: the first report that fails for the machine (a full or read-only disk) stops the batch:
+reports not yet started are not rendered (``cancelled``), the manifest and index are still
+written if they can be (else the previous ones stay: they are written atomically), and
+``BatchResult.fault`` says what happened (the command exits 4). The manifest never lists a file
+that is not there.
 """
 
 from __future__ import annotations
@@ -19,12 +25,12 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ..core.errors import NoDataError
+from ..core.errors import MachineFault, NoDataError, RunSetError
 from ..store import Store
 from .bundle import collect
 from .executors import DaskExecutor, Executor, LocalExecutor
-from .index import write_index
 from .outputs import INDEX, outputs_lock, read_manifest, relative_files, sweep_temp_files, write_manifest
+from .portal import write_portal
 from .render import RenderOutcome, RenderTask, plan, static_digests, write_outcome
 
 __all__ = ["run_batch", "BatchResult"]
@@ -35,6 +41,8 @@ class BatchResult:
     outcomes: list[RenderOutcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     no_data: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)  # not rendered: the batch stopped on a fault
+    fault: str = ""  # the machine fault that stopped the batch (Vietnamese message)
     seconds: float = 0.0
     plan_seconds: float = 0.0
 
@@ -61,6 +69,9 @@ class BatchResult:
         if self.no_data:
             lines.append("without data (import a form first): " + ", ".join(self.no_data[:20])
                          + (" …" if len(self.no_data) > 20 else ""))
+        if self.cancelled:
+            lines.append(f"not rendered, the batch stopped on a machine fault: {len(self.cancelled)} "
+                         "(run the same command again once the fault is fixed)")
         return "\n".join(lines)
 
 
@@ -74,6 +85,23 @@ def _snapshot(store: Store):
         return
     with store.reading() as con:
         yield con, store.fingerprints(con)
+
+
+def _check_labels(tasks: list[RenderTask]) -> None:
+    """Two different jobs that would write the same files (same outdir and stem) cannot both run."""
+    seen: dict[str, RenderTask] = {}
+    for task in tasks:
+        other = seen.setdefault(task.label, task)
+        if other is not task:
+            raise RunSetError(f"two reports of the run set write the same files {task.label} "
+                              f"(parameters {other.params} and {task.params}); give them different outputs")
+
+
+def _existing_files(outputs: Path, manifest: dict) -> None:
+    """Drop from every record the files that are not there (a failed or interrupted run removed them)."""
+    for rec in manifest["reports"].values():
+        files = rec.get("files") or {}
+        rec["files"] = {k: v for k, v in files.items() if (outputs / v).exists()}
 
 
 def _progress(total: int, enabled: bool | None):
@@ -125,6 +153,7 @@ def run_batch(
                 result.skipped.append(task.label)
                 continue
             todo.append(task)
+        _check_labels(todo)
         result.plan_seconds = time.perf_counter() - t0
         if todo:
             bar = _progress(len(todo), progress)
@@ -148,9 +177,11 @@ def run_batch(
                 if o.status != "ok":
                     failures += 1
                     bar.set_postfix_str(f"{failures} failed", refresh=False)
+                if o.fault and not result.fault:
+                    result.fault = o.fault  # stop: the next reports would fail the same way
                 bar.update(1)
-                if time.monotonic() - last_save > 2.0:
-                    write_manifest(outputs, manifest)
+                if time.monotonic() - last_save > 2.0 and not result.fault:
+                    _save(outputs, manifest, result)
                     last_save = time.monotonic()
 
             try:
@@ -158,15 +189,24 @@ def run_batch(
                     executor: Executor = DaskExecutor(scheduler, engine)
                 else:
                     executor = LocalExecutor(min(workers or os.cpu_count() or 1, len(todo)), engine)
-                executor.run(todo, bundle_for, on_done)
+                result.cancelled = executor.run(todo, bundle_for, on_done, stop=lambda: bool(result.fault)) or []
             finally:
                 bar.close()
-                write_manifest(outputs, manifest)
         new_no_data = [f"{label}/report" for label in result.no_data if f"{label}/report" not in manifest["reports"]]
         for label in new_no_data:
             manifest["reports"][label] = {"status": "no-data", "files": {}, "title": label.rsplit("/", 1)[0]}
         if todo or new_no_data or not (outputs / INDEX).exists():  # nothing changed: nothing to rewrite
-            write_manifest(outputs, manifest)
-            write_index(outputs, manifest)
+            _save(outputs, manifest, result, index=True)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _save(outputs: Path, manifest: dict, result: BatchResult, *, index: bool = False) -> None:
+    """Write the manifest (and the index); on a machine fault the previous ones stay, the fault is kept."""
+    _existing_files(outputs, manifest)
+    try:
+        write_manifest(outputs, manifest)
+        if index:
+            write_portal(outputs, manifest)
+    except MachineFault as fault:
+        result.fault = result.fault or str(fault)

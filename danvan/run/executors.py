@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 
 from .. import __version__
 from ..core.errors import WorkerMismatchError
+from ..core.procs import exit_with_parent
 from ..export.html import warm_up as warm_up_export
 from ..report import city, trend, ward  # noqa: F401  (what the notebooks import: paid once per worker)
 from ..report.charts import register_fonts
@@ -46,9 +47,12 @@ def skip_slow_optional_imports() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # -> ImportError
 
 
-def worker_init() -> None:
-    """Pay imports, font registration and shell creation once per worker process."""
+def worker_init(parent_pid: int | None = None) -> None:
+    """Pay imports, font registration and shell creation once per worker process. A local worker
+    (``parent_pid`` given) exits when the ``danvan run`` that started it dies."""
     global _INITIALISED
+    if parent_pid is not None:
+        exit_with_parent(parent_pid)
     if _INITIALISED:
         return
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -82,31 +86,36 @@ OnDone = Callable[[RenderOutcome], None]
 
 
 class Executor:
-    """Runs planned reports; ``bundle_for(task)`` gathers a report's inputs just before it is
-    submitted, ``on_done(outcome)`` is called once per report in completion order."""
+    """Runs planned reports: ``bundle_for(task)`` gathers a report's inputs just before it is
+    submitted, ``on_done(outcome)`` is called once per report in completion order. Once ``stop()``
+    is true, reports not yet started are not run: their labels are returned."""
 
-    def run(self, tasks: Iterable[RenderTask], bundle_for: BundleFor, on_done: OnDone) -> None:  # pragma: no cover
+    def run(self, tasks: Iterable[RenderTask], bundle_for: BundleFor, on_done: OnDone,
+            stop=lambda: False) -> list[str]:  # pragma: no cover - interface
         raise NotImplementedError
 
 
 class LocalExecutor(Executor):
-    """A pool of warm worker processes (spawned); a crashed worker fails only its report (after one retry)."""
+    """A pool of warm worker processes (spawned; they exit when this process dies); a crashed worker
+    fails only its report (after one retry)."""
 
     def __init__(self, workers: int, engine_name: str = "warm"):
         self.workers = max(1, workers)
         self.engine_name = engine_name
 
-    def run(self, tasks, bundle_for, on_done) -> None:
+    def run(self, tasks, bundle_for, on_done, stop=lambda: False) -> list[str]:
         ctx = multiprocessing.get_context("spawn")
         pending = list(tasks)
         crashes: dict[str, int] = {}
+        cancelled: list[str] = []
         limit = IN_FLIGHT_PER_WORKER * self.workers
         while pending:
-            with cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=worker_init) as pool:
+            with cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=worker_init,
+                                        initargs=(os.getpid(),)) as pool:
                 queue, pending, broken = list(pending), [], False
                 running: dict[cf.Future, RenderTask] = {}
                 while queue or running:
-                    while queue and len(running) < limit and not broken:
+                    while queue and len(running) < limit and not broken and not stop():
                         t = queue.pop(0)
                         running[pool.submit(run_task, t, bundle_for(t), self.engine_name)] = t
                     if not running:
@@ -125,11 +134,18 @@ class LocalExecutor(Executor):
                                 pending.append(t)
                         except Exception as exc:  # noqa: BLE001 - an unexpected worker error fails one report
                             on_done(_failed(t, f"{type(exc).__name__}: {exc}"))
+                    if stop():  # a machine fault: what was not submitted is not run
+                        cancelled += [t.label for t in queue]
+                        queue = []
                     if broken:  # the pool is gone: what was not submitted waits for the next pool
                         pending.extend(queue)
                         queue = []
             if broken:
                 time.sleep(0.2)
+            if stop():
+                cancelled += [t.label for t in pending]
+                pending = []
+        return cancelled
 
 
 class DaskExecutor(Executor):
@@ -159,7 +175,7 @@ class DaskExecutor(Executor):
             )
         return sum(client.nthreads().values())
 
-    def run(self, tasks, bundle_for, on_done) -> None:
+    def run(self, tasks, bundle_for, on_done, stop=lambda: False) -> list[str]:
         from distributed import Client, as_completed  # heavy, and only for cluster runs
 
         own = not isinstance(self.scheduler, Client)
@@ -188,8 +204,9 @@ class DaskExecutor(Executor):
                     on_done(_failed(t, f"{type(exc).__name__}: {exc}"))
                 finally:
                     fut.release()
-                if queue:
+                if queue and not stop():
                     submit()
+            return [t.label for t in queue]  # not submitted: the batch stopped on a fault
         finally:
             if own:
                 client.close()

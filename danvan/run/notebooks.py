@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from ..core import settings
-from ..core.errors import NotebookNotFoundError
+from ..core.errors import NotebookNotFoundError, ParameterError
 from ..core.files import sha256_file
 
 __all__ = ["DEFAULT_NOTEBOOK", "notebooks_dir", "resolve_notebook", "notebook_info", "notebook_meta", "notebook_path"]
@@ -33,6 +33,7 @@ def resolve_notebook(name: str | None) -> Path:
     folder = notebooks_dir()
     for cand in (Path(name), folder / name, folder / f"{name}.ipynb"):
         if cand.is_file():
+            notebook_info(cand)  # a file that is not a notebook is an error now, before any kernel
             return cand.resolve()
     raise NotebookNotFoundError(f"notebook {name!r} not found (looked in . and {folder})")
 
@@ -50,8 +51,17 @@ def notebook_path(notebook) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _notebook_info(path: str, mtime: float) -> tuple[dict, str]:
-    with open(path, encoding="utf-8") as fh:
-        meta = json.load(fh).get("metadata", {}).get("danvan", {})
+    try:
+        with open(path, "rb") as fh:
+            doc = json.loads(fh.read().decode("utf-8"))
+        if not (isinstance(doc, dict) and isinstance(doc.get("cells"), list) and isinstance(doc.get("nbformat"), int)):
+            raise ValueError("no 'cells' and 'nbformat'")
+        meta = doc.get("metadata", {}).get("danvan", {})
+        if not isinstance(meta, dict):
+            raise ValueError("metadata 'danvan' is not a mapping")
+    except (OSError, ValueError, AttributeError) as exc:  # (UnicodeDecodeError and JSON errors are ValueErrors)
+        reason = f"{type(exc).__name__}: {exc}"[:100]
+        raise ParameterError(f"{path} không phải là sổ tay Jupyter (.ipynb) ({reason})") from None
     return dict(meta), sha256_file(path)
 
 

@@ -39,7 +39,11 @@ class ParamSpec:
 def _inspect(path: str, mtime: float) -> dict[str, ParamSpec]:
     import papermill  # heavy (nbformat, jsonschema): only when a notebook is inspected
 
-    raw = papermill.inspect_notebook(path)
+    try:
+        raw = papermill.inspect_notebook(path)
+    except Exception as exc:  # nbformat/jsonschema/JSON errors of a file that is not a notebook
+        raise ParameterError(f"{path} không phải là sổ tay Jupyter (.ipynb) ({type(exc).__name__}: "
+                             f"{str(exc)[:100]})") from None
     return {
         name: ParamSpec(name, (p.get("inferred_type_name") or "None").strip(), p.get("default", ""), p.get("help", ""))
         for name, p in raw.items()
@@ -106,11 +110,16 @@ def validate_parameters(notebook, params: dict, *, check_data: bool = True) -> d
     for name, v in values.items():
         if name.endswith("_date") and isinstance(v, str) and v:
             try:
-                _dt.date.fromisoformat(v)
+                day = _dt.date.fromisoformat(v)
             except ValueError:
                 raise ParameterError(
                     f"parameter {name} must be a date written YYYY-MM-DD, e.g. 2023-12-19; got {v!r}"
                 ) from None
+            latest = _dt.date.today() + _dt.timedelta(days=366)
+            if not _dt.date(1990, 1, 1) <= day <= latest:
+                raise ParameterError(
+                    f"parameter {name}: {v} is not a plausible document date (1990-01-01 .. {latest.isoformat()}); "
+                    "check the year")
     if "unit_code" in specs or "year" in specs:
         full = defaults(notebook) | values
         key, canonical = _check_unit_year(full, specs, check_data, notebook_meta(Path(notebook)).get("kind", "ward"))

@@ -18,7 +18,7 @@ from ..core.files import tree_digest
 
 __all__ = ["git_commit", "package_versions", "code_digest", "report_provenance"]
 
-PACKAGES = ("danvan", "pandas", "matplotlib", "papermill", "nbconvert", "babel", "jinja2", "weasyprint", "python-docx")
+PACKAGES = ("danvan", "pandas", "matplotlib", "papermill", "nbconvert", "babel", "jinja2", "typst", "python-docx")
 
 
 @functools.lru_cache(maxsize=1)

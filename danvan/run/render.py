@@ -1,7 +1,13 @@
 """Render one report: plan it (parameters, dependencies, provenance, cache key: no kernel yet),
-gather its inputs into a bundle (:mod:`danvan.run.bundle`), execute its notebook with papermill in a
-folder of its own and export it (in whatever process or machine runs it: the files come back as
-bytes), then write every file atomically under ``outputs/``.
+gather its inputs into a bundle (:mod:`danvan.run.bundle`) in the same snapshot of the store as the
+plan — so the report shows exactly the data its footer names, whatever is imported meanwhile —,
+execute its notebook with papermill in a folder of its own and export it (in whatever process or
+machine runs it: the files come back as bytes), then write every file under ``outputs/``.
+
+Every file appears complete or not at all: an executed notebook is kept only when it parses, and
+every file is written by :func:`~danvan.core.files.atomic_write` (temporary file, fsync, rename). A
+full or read-only disk fails the report with ``fault`` set (the batch stops, the command exits 4)
+and leaves no partial file under a final name.
 """
 
 from __future__ import annotations
@@ -17,12 +23,15 @@ from pathlib import Path
 
 from .. import __version__
 from ..core import settings
-from ..core.errors import NoDataError
-from ..core.files import atomic_write
+from ..core.errors import MachineFault, NoDataError
+from ..core.files import atomic_write, machine_fault
 from ..export.formats import FORMATS, export_formats
-from ..export.html import CSS_PATH, TEMPLATE_PATH
+from ..export.html import TEMPLATE_PATH
+from ..export.notebook import key_figures_of
+from ..export.pdf import TEMPLATE as PDF_TEMPLATE
 from ..reference.catalogue import catalogue_paths, load_catalogue
 from ..report.narrative import templates_digest
+from ..report.style import STYLESHEETS
 from ..store import Store
 from .bundle import Bundle, collect, materialize
 from .kinds import Dependency, notebook_kinds, registry, with_unit_files
@@ -30,7 +39,7 @@ from .notebooks import notebook_info, notebook_path
 from .params import defaults, validate_parameters
 from .provenance import code_digest, report_provenance
 
-__all__ = ["RenderTask", "RenderOutcome", "plan", "execute", "write_outcome", "render", "cache_key",
+__all__ = ["RenderTask", "RenderOutcome", "plan", "prepare", "execute", "write_outcome", "render", "cache_key",
            "static_digests", "ENGINES"]
 
 ENGINES = {"warm": "danvan", "fresh": "nbclient"}
@@ -47,6 +56,7 @@ class RenderTask:
     key: str
     provenance: dict
     label: str = ""
+    outputs: str = ""  # the output root (outdir is outputs/<year>/<code>)
     kind: str = "ward"
     pairs: list = field(default_factory=list)  # the (unit_code, year) pairs the report reads
 
@@ -65,6 +75,8 @@ class RenderOutcome:
     provenance: dict = field(default_factory=dict)
     attempts: int = 1
     peak_rss_mb: float = 0.0  # peak resident memory of the process that rendered it
+    fault: str = ""  # a machine fault (full or read-only disk): the message; the batch stops
+    figures: dict | None = None  # the key figures the report states (the portal's unit pages)
     payload: dict = field(default_factory=dict, repr=False)  # file name -> bytes, until the client writes them
 
     def to_json(self) -> dict:
@@ -99,7 +111,7 @@ def static_digests() -> dict:
     """Digests of what every report depends on besides its own inputs (a batch computes them once)."""
     cat = load_catalogue()
     h = hashlib.sha256()
-    for p in (TEMPLATE_PATH, CSS_PATH):
+    for p in (TEMPLATE_PATH, *STYLESHEETS, PDF_TEMPLATE):
         h.update(p.read_bytes())
     return {
         "catalogue_version": cat.version,
@@ -147,7 +159,7 @@ def plan(
     key = cache_key(nb_sha, values, dep, digests | {"formats": sorted(formats)})
     pairs = [list(p) for p in notebook_kinds.get(kind).pairs(full)]
     return RenderTask(str(notebook), values, str(outdir), tuple(formats), title, stem, key, prov,
-                      label=f"{year}/{code}/{stem}", kind=kind, pairs=pairs)
+                      label=f"{year}/{code}/{stem}", outputs=str(outputs), kind=kind, pairs=pairs)
 
 
 def _is_kernel_start_failure(exc: BaseException) -> bool:
@@ -163,20 +175,26 @@ def _error_text(exc: BaseException) -> str:
 def execute(task: RenderTask, bundle: Bundle, *, engine: str = "warm", start_retries: int = 3) -> RenderOutcome:
     """Execute and export one planned report from its bundle, in a temporary folder of this process;
     return the outcome with the output files as bytes (``payload``). Never raises for the report's
-    own failure (a notebook error, an export error, a worker with other danvan code): 'failed'."""
+    own failure (a notebook error, an export error, a worker with other danvan code, a machine fault
+    of the worker: ``fault``): returns 'failed'."""
     t0 = time.perf_counter()
     out = RenderOutcome(task.label, task.params, "ok", task.outdir, key=task.key, provenance=task.provenance)
     expected = task.provenance.get("code_digest")
     if expected and expected != code_digest():
         out.status = "failed"
-        out.error = (f"danvan on this worker differs from the client's: client {task.provenance.get('package_versions', {}).get('danvan', '?')} "
-                     f"code sha256:{expected[:16]}, worker {__version__} code sha256:{code_digest()[:16]}; "
-                     "install the same danvan on every worker")
+        out.error = (f"danvan on this worker differs from the client's: client "
+                     f"{task.provenance.get('package_versions', {}).get('danvan', '?')} code sha256:{expected[:16]}, "
+                     f"worker {__version__} code sha256:{code_digest()[:16]}; install the same danvan on every worker")
         return out
-    with tempfile.TemporaryDirectory(prefix="danvan-task-") as tmp:
-        notebook = materialize(bundle, tmp)
-        with settings.overridden(bundle.env):
-            _run(notebook, bundle.params, task, out, Path(tmp) / "out", engine, start_retries)
+    try:
+        with tempfile.TemporaryDirectory(prefix="danvan-task-") as tmp:
+            notebook = materialize(bundle, tmp)
+            with settings.overridden(bundle.env):
+                _run(notebook, bundle.params, task, out, Path(tmp) / "out", engine, start_retries)
+    except (OSError, MachineFault) as exc:  # the worker's own temporary disk (full, read-only)
+        fault = exc if isinstance(exc, MachineFault) else machine_fault(
+            exc, tempfile.gettempdir(), "thư mục tạm của máy chạy báo cáo")
+        out.status, out.error, out.fault, out.payload = "failed", str(fault), str(fault), {}
     out.seconds = round(time.perf_counter() - t0, 3)
     out.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
@@ -184,6 +202,7 @@ def execute(task: RenderTask, bundle: Bundle, *, engine: str = "warm", start_ret
 
 def _run(notebook: Path, params: dict, task: RenderTask, out: RenderOutcome, outdir: Path, engine: str,
          start_retries: int) -> None:
+    import nbformat
     import papermill  # heavy: imported where a notebook is executed
     from papermill.exceptions import PapermillExecutionError
 
@@ -201,6 +220,8 @@ def _run(notebook: Path, params: dict, task: RenderTask, out: RenderOutcome, out
         except PapermillExecutionError as exc:
             out.status, out.error, out.failed_cell = "failed", f"{exc.ename}: {exc.evalue}", exc.exec_count
             break
+        except OSError:  # papermill could not write the notebook: the worker's disk (execute maps it)
+            raise
         except Exception as exc:  # kernel start-up failures are retried a bounded number of times
             if _is_kernel_start_failure(exc) and attempt <= start_retries:
                 time.sleep(0.2 * attempt)
@@ -209,46 +230,71 @@ def _run(notebook: Path, params: dict, task: RenderTask, out: RenderOutcome, out
             break
     out.attempts = attempt
     if out.status == "ok":
+        out.figures = key_figures_of(nb)
         try:
             export_formats(nb, outdir, formats=task.formats, title=task.title, provenance=task.provenance,
                            stem=task.stem)
+        except MachineFault:  # the worker's temporary disk: execute records it as the report's fault
+            raise
         except Exception as exc:  # an export error fails this report only
             out.status, out.error = "failed", "export: " + _error_text(exc)
-    # the executed notebook is kept even when the report failed (the error is at the failing cell)
-    out.payload = {p.name: p.read_bytes() for p in sorted(outdir.iterdir())
-                   if out.status == "ok" or p.suffix == ".ipynb"}
+    # the executed notebook is kept even when the report failed (the error at the failing cell), but
+    # only when it is whole (a notebook cut short does not parse)
+    payload = {}
+    for p in sorted(outdir.iterdir()):
+        if p.suffix == ".ipynb":
+            try:
+                nbformat.read(str(p), as_version=4)
+            except Exception:  # noqa: BLE001 - incomplete: never shown as the report's notebook
+                continue
+        elif out.status != "ok":
+            continue
+        payload[p.name] = p.read_bytes()
+    out.payload = payload
 
 
 def write_outcome(out: RenderOutcome, task: RenderTask) -> RenderOutcome:
     """Write what a worker returned under the task's output folder, each file atomically, and the
     outcome record; remove the formats this run did not produce (a failed report leaves only its
-    executed notebook, never a stale report beside it). The payload is dropped once written."""
+    executed notebook, never a stale report beside it). A full or read-only outputs disk fails the
+    report with ``fault`` (nothing partial under a final name). The payload is dropped once written."""
     outdir = Path(task.outdir)
-    for name, data in out.payload.items():
-        atomic_write(outdir / name, data)
-        out.files[Path(name).suffix.lstrip(".")] = str(outdir / name)
+    try:
+        for name, data in out.payload.items():
+            atomic_write(outdir / name, data, what="tệp báo cáo")
+            out.files[Path(name).suffix.lstrip(".")] = str(outdir / name)
+        if out.status == "ok":
+            record = out.to_json() | {"seconds": None, "peak_rss_mb": None}  # deterministic record
+            atomic_write(outdir / f"{task.stem}.json",
+                         json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True), what="bản ghi báo cáo")
+    except MachineFault as fault:
+        out.status, out.error, out.fault = "failed", str(fault), str(fault)
     out.payload = {}
-    kept = {Path(p).name for p in out.files.values()}
+    if out.status != "ok":
+        out.files = {k: v for k, v in out.files.items() if k == "ipynb"}
+    kept = {Path(p).name for p in out.files.values()} | ({f"{task.stem}.json"} if out.status == "ok" else set())
     for fmt in (*FORMATS, "json"):
         stale = outdir / f"{task.stem}.{fmt}"
-        if stale.name not in kept and stale.exists():
-            stale.unlink()
-    if out.status == "ok":
-        record = out.to_json() | {"seconds": None, "peak_rss_mb": None}  # deterministic record
-        atomic_write(outdir / f"{task.stem}.json", json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True))
+        if stale.name not in kept:
+            stale.unlink(missing_ok=True)
     return out
 
 
-def render(notebook, params: dict, outputs: Path, *, formats=("html",), engine: str = "warm") -> RenderOutcome:
-    """Plan one report, gather its inputs in one read of the store, execute and write it (``danvan render``)."""
+def prepare(notebook, params: dict, outputs: Path, *, formats=("html",)) -> tuple[RenderTask, Bundle]:
+    """Validate the parameters (before any kernel, with the full data checks), plan the report and
+    gather its inputs, the plan and the inputs from one snapshot of the store."""
     notebook = Path(notebook)
-    values = validate_parameters(notebook, params)  # before any kernel, with the full data checks
+    values = validate_parameters(notebook, params)
     if values.get("data_dir"):
         task = plan(notebook, values, outputs, formats=formats, check=False)
-        bundle = collect(task, None)
-    else:
-        store = Store(values.get("db") or None).require()
-        with store.reading() as con:  # the plan and the inputs from one snapshot
-            task = plan(notebook, values, outputs, formats=formats, fingerprints=store.fingerprints(con), check=False)
-            bundle = collect(task, con)
+        return task, collect(task, None)
+    store = Store(values.get("db") or None).require()
+    with store.reading() as con:
+        task = plan(notebook, values, outputs, formats=formats, fingerprints=store.fingerprints(con), check=False)
+        return task, collect(task, con)
+
+
+def render(notebook, params: dict, outputs: Path, *, formats=("html",), engine: str = "warm") -> RenderOutcome:
+    """Prepare, execute and write one report (``danvan render`` holds the outputs lock around it)."""
+    task, bundle = prepare(notebook, params, outputs, formats=formats)
     return write_outcome(execute(task, bundle, engine=engine), task)

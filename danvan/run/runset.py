@@ -14,7 +14,9 @@
 ``{parent: CODE}``: every commune under CODE in that year at any depth (a province's communes are
 its grandchildren before 2025-07-01), or a commune's own units when CODE is a commune. Each entry ×
 year × unit becomes one report with parameters ``{unit_code, year} ∪ params``; user unit files given
-to :func:`expand` are added to every report's ``units`` parameter.
+to :func:`expand` are added to every report's ``units`` parameter; a report listed twice is rendered
+once (:func:`dedupe`). A parent that is not a code, names no unit, or has no unit under it in the
+years of the run set, is an error, not an empty batch.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from pathlib import Path
 
 import yaml
 
-from ..core.errors import RunSetError, UnknownUnitError
+from ..core.errors import RunSetError, UnitCodeError, UnknownUnitError
+from ..core.files import read_text
 from ..export.formats import FORMATS
+from ..reference.units import check_code_format
 from .kinds import registry
 from .notebooks import resolve_notebook
 
-__all__ = ["ReportSpec", "RunSet", "load_runset", "expand", "parse_units"]
+__all__ = ["ReportSpec", "RunSet", "load_runset", "expand", "dedupe", "parse_units"]
 
 
 @dataclass
@@ -69,10 +73,13 @@ def _check_units(value, where: str):
 def load_runset(path) -> RunSet:
     """Read and check a run-set YAML file."""
     path = Path(path)
+    text = read_text(path, "tệp bộ chạy (YAML)", RunSetError)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
         raise RunSetError(f"{path}: cannot read run set: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise RunSetError(f"{path}: a run set is a mapping with 'years' and 'reports' (see params/)")
     unknown = set(doc) - {"name", "years", "reports", "formats", "description"}
     if unknown:
         raise RunSetError(f"{path}: unknown keys {sorted(unknown)}")
@@ -106,22 +113,52 @@ def expand(runset: RunSet, *, available: set[tuple[str, int]], unit_files: str =
         if unit_files:
             params["units"] = os.pathsep.join(p for p in (params.get("units") or "", unit_files) if p)
         reg = registry(params)
+        parent = spec.units.get("parent") if isinstance(spec.units, dict) else None
+        if parent is not None:
+            _check_parent(parent)
+        found = 0
         for year in runset.years:
             if spec.units is None:
                 jobs.append((nb, {"year": year, **params}))
                 continue
             if spec.units == "all":
                 codes = sorted(u for u, y in available if y == year)
-            elif isinstance(spec.units, dict):
+            elif parent is not None:
                 try:
-                    parent = reg.get(spec.units["parent"], year)
+                    unit = reg.get(parent, year)
                 except UnknownUnitError as exc:
                     raise RunSetError(f"{runset.source or runset.name}: units.parent: {exc}") from None
-                codes = [u.code for u in reg.descendants(parent.code, year, level=reg.reporting_level(parent))]
+                codes = [u.code for u in reg.descendants(unit.code, year, level=reg.reporting_level(unit))]
             else:
                 codes = list(spec.units)
+            found += len(codes)
             jobs.extend((nb, {"unit_code": c, "year": year, **params}) for c in codes)
+        if parent is not None and not found:
+            years = ", ".join(map(str, runset.years))
+            raise RunSetError(f"units: {{parent: {parent!r}}}: không có đơn vị nào dưới «{parent}» năm {years}")
     return jobs
+
+
+def _check_parent(parent) -> None:
+    """A parent is a unit code (a province, a district, or a commune for its own units)."""
+    try:
+        check_code_format(parent)
+    except UnitCodeError as exc:
+        raise RunSetError(f"units: {{parent: {parent!r}}}: {exc}") from None
+
+
+def dedupe(jobs: list[tuple[Path, dict]]) -> tuple[list[tuple[Path, dict]], list[str]]:
+    """The jobs without repeats (the first kept), and a description of each repeat dropped: a report
+    listed twice would be rendered twice, at the same time, into the same folder."""
+    seen, out, dropped = set(), [], []
+    for nb, params in jobs:
+        key = (str(nb), tuple(sorted((k, repr(v)) for k, v in params.items())))
+        if key in seen:
+            dropped.append(f"{Path(nb).name} {params.get('year', '')}/{params.get('unit_code') or params.get('parent_code') or ''}")
+            continue
+        seen.add(key)
+        out.append((nb, params))
+    return out, dropped
 
 
 

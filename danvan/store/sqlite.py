@@ -8,26 +8,37 @@ Default location: ``$DANVAN_DB``, else ``data/danvan.sqlite`` in a source checko
 ``~/.local/share/danvan/danvan.sqlite`` (:mod:`danvan.core.settings`). Readers never block writers
 (WAL) and wait for a busy writer up to ``BUSY_TIMEOUT_S`` seconds. Reading never creates a store:
 only a write connection (set-up and import) creates or migrates one.
+
+Faults: read connections open the file ``mode=ro`` (and ``immutable=1`` on a read-only mount, where
+SQLite cannot create the ``-shm`` file of a WAL store). The first write connection of a
+:class:`Store` runs ``PRAGMA quick_check`` before anything is written. SQLite errors that are the
+machine's, not the caller's, become :class:`~danvan.core.errors.MachineFault` subclasses with a
+Vietnamese message: :class:`StoreDamaged` (with how to restore from a backup, :meth:`Store.backup`),
+:class:`DiskFull`, :class:`NotWritable`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import getpass
 import hashlib
 import json
 import os
 import sqlite3
+import tempfile
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 from pathlib import Path
 
 from ..core import settings
-from ..core.errors import StoreMissingError, StoreSubsetError
+from ..core.errors import DiskFull, MachineFault, NotWritable, StoreDamaged, StoreMissingError, StoreSubsetError, UsageError
+from ..core.files import commit_file, machine_fault
+from ..reference.catalogue import json_default
 
-__all__ = ["Store", "Revision", "TextRevision", "ImportResult", "FigureValue", "canonical", "META_SECTION",
-           "subset_rows", "write_subset"]
+__all__ = ["Store", "Revision", "TextRevision", "ImportResult", "FigureValue", "canonical", "store_fault",
+           "META_SECTION", "subset_rows", "write_subset"]
 
 SCHEMA_VERSION = 2  # 2: figure_revisions.note, units, catalogues
 BUSY_TIMEOUT_S = 60
@@ -95,13 +106,41 @@ CREATE VIEW IF NOT EXISTS current_texts AS
 
 
 def canonical(value: Decimal | None) -> str | None:
-    """Exact text of a Decimal without exponent or trailing zeros (``95.20`` -> ``95.2``)."""
+    """Exact text of a Decimal without exponent or trailing zeros (``95.20`` -> ``95.2``).
+
+    Exact for any finite Decimal, however many digits (never rounds, never raises
+    ``InvalidOperation``); intake bounds the values it accepts long before that matters."""
     if value is None:
         return None
-    d = value.normalize()
-    if d == d.to_integral_value():
-        return str(d.quantize(Decimal(1)))
+    if not value.is_finite():
+        raise ValueError(f"not a finite number: {value}")
+    d = value.normalize(Context(prec=max(1, len(value.as_tuple().digits))))
     return format(d, "f")
+
+
+def _restore_hint(path) -> str:
+    return (f"Khôi phục: chép bản sao lưu gần nhất (tạo bằng `danvan backup`) đè lên {path} "
+            f"(giữ lại tệp hỏng để đối chiếu), hoặc thử `sqlite3 {path} .recover`.")
+
+
+def store_fault(exc: sqlite3.Error, path, *, writing: bool = False) -> MachineFault | None:
+    """The :class:`MachineFault` an SQLite error means for the store at ``path``, or None when it is
+    not the machine's (a programming error, a busy store: left as it is)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text or "not a database" in text:
+        return StoreDamaged(f"Kho dữ liệu {path} bị hỏng ({text}); danvan không ghi gì thêm vào kho. "
+                            + _restore_hint(path))
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return DiskFull(f"không ghi được vào kho dữ liệu {path}: ổ đĩa chứa kho đã đầy (hết chỗ trống); kho giữ "
+                        "nguyên như trước. Hãy giải phóng chỗ trống rồi chạy lại lệnh.")
+    if name.startswith("SQLITE_READONLY") or "readonly database" in text or (
+            writing and (name.startswith("SQLITE_CANTOPEN") or "unable to open" in text)):
+        return NotWritable(f"không ghi được vào kho dữ liệu {path}: kho nằm trên ổ chỉ đọc hoặc người dùng này "
+                           "không có quyền ghi; kho giữ nguyên như trước.")
+    if name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")) or "disk I/O error" in text or "unable to open" in text:
+        return MachineFault(f"không đọc/ghi được kho dữ liệu {path} ({text}); kiểm tra ổ đĩa và quyền truy cập.")
+    return None
 
 
 def _migrate(con: sqlite3.Connection) -> None:
@@ -125,7 +164,7 @@ class FigureValue:
     year: int
     indicator: str
     value: Decimal | None
-    note: str = ""  # kept with the revision; a changed note alone does not make a new revision
+    note: str = ""  # kept with the revision; a new non-empty note alone makes a new revision too
 
 
 @dataclass(frozen=True)
@@ -155,9 +194,10 @@ class TextRevision:
 @dataclass(frozen=True)
 class ImportResult:
     import_id: int | None
-    changed: int
+    changed: int  # revisions written (a changed value, or the same value with a new note)
     unchanged: int
     texts_changed: int
+    notes_only: int = 0  # of ``changed``: the value was the same, only the note is new
 
 
 class Store:
@@ -165,6 +205,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path else settings.current().db
+        self._verified = False  # quick_check passed on this Store's first write connection
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -182,37 +223,149 @@ class Store:
             )
         return self
 
+    @contextmanager
+    def guarded(self, *, writing: bool = False):
+        """SQLite errors inside the block that are the machine's become a :class:`MachineFault`."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            fault = store_fault(exc, self.path, writing=writing)
+            if fault is None:
+                raise
+            raise fault from exc
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        uri = self.path.resolve().as_uri() + "?mode=ro"
+        con = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # opens the file (and -shm)
+            return con
+        except sqlite3.OperationalError as exc:
+            con.close()
+            folder = self.path.resolve().parent
+            if os.access(folder, os.W_OK) or "unable to open" not in str(exc):
+                raise
+        # a read-only mount: SQLite cannot create the -shm file of a WAL store. Nobody can write
+        # there, so the file cannot change under us: open it immutable, unless a WAL file holds
+        # committed transactions that immutable mode would not see.
+        wal = Path(f"{self.path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise NotWritable(
+                f"kho dữ liệu {self.path} nằm trên ổ chỉ đọc và còn nhật ký {wal.name} chưa gộp vào kho; danvan "
+                "không đọc được mà không bỏ sót số liệu. Hãy chép cả hai tệp sang một thư mục ghi được rồi dùng "
+                "--db trỏ tới bản chép đó.")
+        con = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=BUSY_TIMEOUT_S)
+        con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return con
+
+    def check_integrity(self, con: sqlite3.Connection) -> None:
+        """``PRAGMA quick_check`` (every page read once: ~10 ms for the 4 MB sample store, ~1 s per
+        100 MB); a damaged store is a :class:`StoreDamaged` naming how to restore it."""
+        with self.guarded():
+            rows = [r[0] for r in con.execute("PRAGMA quick_check(5)")]
+        if rows != ["ok"]:
+            raise StoreDamaged(f"Kho dữ liệu {self.path} bị hỏng (kiểm tra toàn vẹn: {'; '.join(rows)[:200]}); "
+                               "danvan không ghi gì thêm vào kho. " + _restore_hint(self.path))
+
     def connect(self, *, readonly: bool = False) -> sqlite3.Connection:
+        """A connection: read-only (never creates, never writes, works on a read-only mount), or a
+        write connection that creates or migrates the store after checking its integrity."""
         if readonly:
             self.require()
-            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+            with self.guarded():
+                con = self._open_readonly()
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.executescript(_SCHEMA)
-            _migrate(con)
-            con.execute(
-                "INSERT OR IGNORE INTO store_info(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
+            self._check_writable()
+            with self.guarded(writing=True):
+                con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+                try:
+                    if not self._verified:
+                        self.check_integrity(con)
+                        self._verified = True
+                    con.execute("PRAGMA journal_mode=WAL")
+                    con.execute("PRAGMA synchronous=NORMAL")
+                    con.executescript(_SCHEMA)
+                    _migrate(con)
+                    con.execute(
+                        "INSERT OR IGNORE INTO store_info(key, value) VALUES ('schema_version', ?)",
+                        (str(SCHEMA_VERSION),),
+                    )
+                except BaseException:
+                    con.close()
+                    raise
         con.execute("PRAGMA foreign_keys=ON")
         return con
+
+    def _check_writable(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise machine_fault(exc, self.path.parent, "thư mục của kho dữ liệu") from exc
+        if not os.access(self.path.parent, os.W_OK) or (self.path.exists() and not os.access(self.path, os.W_OK)):
+            raise NotWritable(f"không ghi được vào kho dữ liệu {self.path}: kho (hoặc thư mục của nó) chỉ đọc, hoặc "
+                              "người dùng này không có quyền ghi; kho giữ nguyên như trước.")
 
     @contextmanager
     def transaction(self):
         """One write transaction (``BEGIN IMMEDIATE``); rolled back whole on any exception."""
         con = self.connect()
         try:
-            con.execute("BEGIN IMMEDIATE")
-            yield con
-            con.execute("COMMIT")
+            with self.guarded(writing=True):
+                con.execute("BEGIN IMMEDIATE")
+                yield con
+                con.execute("COMMIT")
         except BaseException:
             if con.in_transaction:
                 con.execute("ROLLBACK")
             raise
         finally:
             con.close()
+
+    def backup(self, out: str | os.PathLike, *, force: bool = False) -> Path:
+        """A consistent copy of the store at ``out`` while others read and write it (SQLite's online
+        backup API), checked (``integrity_check``) and written atomically (temporary file, fsync,
+        rename). A damaged store is refused; an existing ``out`` only with ``force``."""
+        out = Path(out)
+        if out.is_dir():
+            raise UsageError(f"{out} là một thư mục; hãy ghi tên tệp sao lưu, ví dụ {out / 'danvan-sao-luu.sqlite'}")
+        if out.exists() and not force:
+            raise UsageError(f"tệp {out} đã có; danvan không ghi đè bản sao lưu (thêm --force nếu muốn ghi đè)")
+        if out.resolve() == self.path.resolve():
+            raise UsageError(f"{out} chính là kho dữ liệu; hãy chọn một tệp khác")
+        src = self.connect(readonly=True)
+        tmp = None
+        try:
+            self.check_integrity(src)
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+                os.close(fd)
+                dst = sqlite3.connect(tmp)
+                try:
+                    with self.guarded():
+                        src.backup(dst, pages=1024, sleep=0.005)
+                    dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+                    check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+                finally:
+                    dst.close()
+                if check != "ok":
+                    raise StoreDamaged(f"bản sao lưu của {self.path} không toàn vẹn ({check}); không ghi {out}")
+                commit_file(tmp, out)
+                tmp = None
+            except OSError as exc:
+                raise machine_fault(exc, out, "bản sao lưu") from exc
+            except sqlite3.Error as exc:
+                fault = store_fault(exc, out, writing=True)
+                if fault is None:
+                    raise
+                raise fault from exc
+        finally:
+            src.close()
+            if tmp is not None:
+                for leftover in (tmp, f"{tmp}-journal", f"{tmp}-wal", f"{tmp}-shm"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(leftover)
+        return out
 
     # ---- writing -------------------------------------------------------------------------
     def write_import(
@@ -251,20 +404,20 @@ class Store:
         keys = {(r[0], r[1]) for r in figure_rows} | {(u, y) for (u, y, _s) in (texts or {})}
         # current value (text) and whether it is illustrative: the same value confirmed by real data
         # is a new revision, so that provenance (and the "SỐ LIỆU MINH HỌA" banner) follows the data
-        current: dict[tuple, tuple[str | None, int]] = {}
+        current: dict[tuple, tuple[str | None, int, str]] = {}
         current_text: dict[tuple, tuple[str, int]] = {}
         for unit, year in keys:
-            for ind, val, ill in con.execute(
-                "SELECT c.indicator, c.value, i.illustrative FROM current_figures c"
+            for ind, val, ill, cnote in con.execute(
+                "SELECT c.indicator, c.value, i.illustrative, c.note FROM current_figures c"
                 " JOIN imports i ON i.id = c.import_id WHERE c.unit_code=? AND c.year=?", (unit, year)
             ):
-                current[(unit, year, ind)] = (val, ill)
+                current[(unit, year, ind)] = (val, ill, cnote)
             for sec, body, ill in con.execute(
                 "SELECT c.section, c.body, i.illustrative FROM current_texts c"
                 " JOIN imports i ON i.id = c.import_id WHERE c.unit_code=? AND c.year=?", (unit, year)
             ):
                 current_text[(unit, year, sec)] = (body, ill)
-        fig_rows, unchanged = [], 0
+        fig_rows, unchanged, notes_only = [], 0, 0
         ill_now = int(bool(illustrative))
         for unit, year, ind, val, fnote in figure_rows:
             if not isinstance(unit, str):
@@ -276,8 +429,11 @@ class Store:
                     unchanged += 1
                     continue
             elif cur[0] == val and cur[1] == ill_now:
-                unchanged += 1
-                continue
+                # the same value: a revision only for a new note (an empty note never erases one)
+                if not fnote or fnote == cur[2]:
+                    unchanged += 1
+                    continue
+                notes_only += 1
             fig_rows.append((unit, key[1], ind, val, fnote or ""))
         text_rows = [
             (u, int(y), s, body) for (u, y, s), body in (texts or {}).items()
@@ -304,7 +460,7 @@ class Store:
                 "INSERT INTO text_revisions(unit_code, year, section, body, import_id) VALUES (?,?,?,?,?)",
                 [(*r, imp) for r in text_rows],
             )
-        return ImportResult(imp, len(fig_rows), unchanged, len(text_rows))
+        return ImportResult(imp, len(fig_rows), unchanged, len(text_rows), notes_only)
 
     # ---- reading -------------------------------------------------------------------------
     def _read(self):
@@ -312,31 +468,37 @@ class Store:
 
     @contextmanager
     def reading(self):
-        """One read transaction (a consistent snapshot of the whole store), for a client that plans a
-        batch and then reads the inputs of every report inside the same snapshot."""
+        """A read-only connection in one read transaction (a consistent snapshot of the whole store:
+        a batch plans and reads the inputs of every report inside one), closed after the block;
+        machine faults mapped (:meth:`guarded`)."""
         con = self._read()
         try:
-            con.execute("BEGIN")
-            yield con
-            con.execute("COMMIT")
+            with self.guarded():
+                con.execute("BEGIN")
+                yield con
+                con.execute("COMMIT")
         finally:
             con.close()
 
     def _rows(self, sql: str, params=()) -> list[tuple]:
         """All rows of one read-only query (its own connection, closed before returning)."""
-        con = self._read()
-        try:
+        with self.reading() as con:
             return con.execute(sql, params).fetchall()
-        finally:
-            con.close()
+
+    @staticmethod
+    def current_values(con: sqlite3.Connection, unit_code: str, year: int) -> dict[str, Decimal]:
+        """Current value of every figure of the unit-year, read on ``con`` (withdrawn ones omitted):
+        what relation checks compare with, also inside a write transaction."""
+        rows = con.execute(
+            "SELECT indicator, value FROM current_figures WHERE unit_code=? AND year=? AND value IS NOT NULL",
+            (unit_code, int(year)),
+        ).fetchall()
+        return {ind: Decimal(v) for ind, v in rows}
 
     def figures(self, unit_code: str, year: int) -> dict[str, Decimal | None]:
         """Current value of every figure stored for the unit-year (withdrawn ones omitted)."""
-        rows = self._rows(
-            "SELECT indicator, value FROM current_figures WHERE unit_code=? AND year=? AND value IS NOT NULL",
-            (unit_code, int(year)),
-        )
-        return {ind: Decimal(v) for ind, v in rows}
+        with self.reading() as con:
+            return self.current_values(con, unit_code, year)
 
     def texts(self, unit_code: str, year: int) -> dict[str, str]:
         rows = self._rows(
@@ -399,8 +561,7 @@ class Store:
 
     def history(self, unit_code: str, year: int, indicator: str) -> list[Revision]:
         """Every revision of one figure, oldest first."""
-        con = self._read()
-        try:
+        with self.reading() as con:
             has_note = "note" in {r[1] for r in con.execute("PRAGMA table_info(figure_revisions)")}
             rows = con.execute(
                 "SELECT r.id, r.value, i.at, i.file, i.sha256, i.by, i.illustrative, "
@@ -409,8 +570,6 @@ class Store:
                 " WHERE r.unit_code=? AND r.year=? AND r.indicator=? ORDER BY r.id",
                 (unit_code, int(year), indicator),
             ).fetchall()
-        finally:
-            con.close()
         return [
             Revision(rid, Decimal(v) if v is not None else None, at, f, sha, by, bool(ill), note, imp)
             for rid, v, at, f, sha, by, ill, note, imp in rows
@@ -459,7 +618,7 @@ class Store:
         }
         con.execute(
             "INSERT OR IGNORE INTO catalogues(digest, version, body) VALUES (?,?,?)",
-            (cat.digest, cat.version, json.dumps(body, ensure_ascii=False, sort_keys=True, default=list)),
+            (cat.digest, cat.version, json.dumps(body, ensure_ascii=False, sort_keys=True, default=json_default)),
         )
 
 

@@ -263,6 +263,13 @@ def make(out: Path) -> list[str]:
         xlsx("xlsx_unknown_section.xlsx", unknown_section)
 
         xlsx("xlsx_percent_formatted_cell.xlsx", setv("HI_VOLUNTARY_PCT", 0.9875, "0.00%"))
+        xlsx("xlsx_value_out_of_range.xlsx", setv("REV_TOTAL", 1e300))  # before: a traceback in store.canonical
+
+        def hidden_row(wb, ws):
+            r = row_of(ws, "GIFT_TET_PORTIONS")
+            ws.cell(r, 6).value = 999
+            ws.row_dimensions[r].hidden = True
+        xlsx("xlsx_hidden_row.xlsx", hidden_row)
 
         def nfd(wb, ws):
             ws.title = unicodedata.normalize("NFD", "Số liệu")
@@ -365,6 +372,10 @@ def make(out: Path) -> list[str]:
         rows = [r[:] for r in base]
         rows[7][7] = "-12"
         csv_file("csv_negative_count.csv", to_csv(rows))
+        csv_file("csv_value_out_of_range.csv", to_csv(csv_lines(dict(reference_values(), REV_TOTAL="1" * 101))))
+        csv_file("csv_unit_code_not_ascii.csv", to_csv(csv_lines(unit="\uff11\uff19\uff17\uff18\uff10")))  # １９７８０
+        csv_file("csv_year_in_future.csv", to_csv(csv_lines(unit="19789", year=2099)))
+        csv_file("csv_trailing_minus.csv", to_csv(csv_lines(dict(reference_values(), DVK_HOUSEHOLDS="5-"))))
         # with extra-catalogue.yaml: the ward states 90% while 17/17 households had a permit
         rows = [r[:] for r in base] + [[UNIT, str(YEAR), "II.2", "X_BUILD_PERMIT_STATED_PCT", "", "%", "", "90", ""]]
         csv_file("csv_percent_mismatch.csv", to_csv(rows))
