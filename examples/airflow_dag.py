@@ -22,7 +22,8 @@ import pendulum
 from airflow import DAG
 from airflow.operators.bash import BashOperator
 
-DANVAN = "/srv/danvan"  # a checkout with `make setup` done
+DANVAN = "/srv/danvan"  # a checkout with `make setup` done (the client: it has the store and outputs/)
+SCHEDULER = "tcp://dask-scheduler.danvan.svc:8786"  # a Dask cluster whose workers have only danvan installed
 
 with DAG(
     dag_id="danvan_hue_yearly",
@@ -35,6 +36,17 @@ with DAG(
         task_id="render_hue",
         bash_command=(
             f"cd {DANVAN} && .venv/bin/danvan run params/hue-2023.yaml --no-progress "
+            "{{ '--retry-failed' if ti.try_number > 1 else '' }}"
+        ),
+        retries=2,
+    )
+
+    # the whole country on a Dask cluster: still one task (the workers need no shared filesystem)
+    render_country = BashOperator(
+        task_id="render_country",
+        bash_command=(
+            f"cd {DANVAN} && .venv/bin/danvan run --year 2025 --units all --formats html,pdf "
+            f"--scheduler {SCHEDULER} --no-progress "
             "{{ '--retry-failed' if ti.try_number > 1 else '' }}"
         ),
         retries=2,

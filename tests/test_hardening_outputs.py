@@ -225,23 +225,26 @@ def test_outputs_pointing_at_a_file(db, tmp_path, capsys, monkeypatch):
 @pytest.mark.slow
 def test_a_report_carries_the_fingerprint_of_the_data_it_shows(db, tmp_path):
     """Before: planned, then an import committed, then executed: the report showed 8.123.456.789 đồng with
-    the data fingerprint of the store before the import."""
+    the data fingerprint of the store before the import. Now the plan and the report's inputs come from
+    one snapshot (its bundle): the report shows the data its footer names, and the next plan sees the
+    import (a new cache key: the next run renders it again)."""
     from danvan.intake.importer import import_files
-    from danvan.run.render import execute, plan
+    from danvan.run.render import execute, plan, prepare, write_outcome
     from danvan.store import Store
 
     params = {"unit_code": UNIT, "year": 2023, "db": str(db)}
-    task = plan(NOTEBOOK, params, tmp_path / "out")
+    task, bundle = prepare(NOTEBOOK, params, tmp_path / "out")
+    before = task.provenance["data_fingerprint"]
     (o,) = import_files([write_csv(tmp_path / "f.csv", {"REV_TOTAL": "8123456789"}, year=2023)], Store(db))
     assert o.status == "written"
-    result = execute(task)
+    result = write_outcome(execute(task, bundle), task)
     assert result.status == "ok", result.error
     html = Path(result.files["html"]).read_text(encoding="utf-8")
-    now = plan(NOTEBOOK, params, tmp_path / "out").provenance["data_fingerprint"]  # of the data as stored now
-    shown = "8.123.456.789" in html
-    assert shown, "the report shows the data as it is when the notebook runs"
-    assert now[:16] in html and result.provenance["data_fingerprint"] == now, \
+    assert "8.123.456.789" not in html and "7.967.592.178" in html, "the report shows its snapshot's data"
+    assert before[:16] in html and result.provenance["data_fingerprint"] == before, \
         "the footer and the manifest name the data the report shows"
+    now = plan(NOTEBOOK, params, tmp_path / "out")
+    assert now.provenance["data_fingerprint"] != before and now.key != task.key, "the import is seen next time"
 
 
 # ---- case 7f: an HTML-only run after an HTML+PDF run ----------------------------------------------------------

@@ -9,6 +9,7 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
+from danvan.run.bundle import collect
 from danvan.run.render import execute, plan
 
 REPO = Path(__file__).resolve().parents[1]
@@ -16,8 +17,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def task(store, tmp_path):
-    return plan(REPO / "notebooks" / "ward_report.ipynb", {"unit_code": "19780", "year": 2023,
-                                                            "db": str(store.path)}, tmp_path / "out")
+    with store.reading() as con:
+        t = plan(REPO / "notebooks" / "ward_report.ipynb", {"unit_code": "19780", "year": 2023,
+                                                             "db": str(store.path)}, tmp_path / "out")
+        return t, collect(t, con)
 
 
 def fake_papermill(monkeypatch, failures: list[BaseException]):
@@ -36,18 +39,18 @@ def fake_papermill(monkeypatch, failures: list[BaseException]):
 def test_kernel_start_failures_are_retried_then_reported(task, monkeypatch):
     port_race = RuntimeError("ZMQError: Address already in use (addr='tcp://127.0.0.1:50123')")
     calls = fake_papermill(monkeypatch, [port_race, RuntimeError("Kernel didn't respond in 60 seconds")])
-    out = execute(task, engine="fresh", start_retries=3)
+    out = execute(*task, engine="fresh", start_retries=3)
     assert len(calls) == 3 and out.attempts == 3  # two start-up failures retried, then the notebook ran
     assert out.status == "failed" and "boom" in out.error  # ... and its own error is not retried
 
 
 def test_retries_are_bounded(task, monkeypatch):
     calls = fake_papermill(monkeypatch, [RuntimeError("ZMQError: Address already in use")] * 10)
-    out = execute(task, engine="fresh", start_retries=2)
+    out = execute(*task, engine="fresh", start_retries=2)
     assert len(calls) == 3 and out.status == "failed" and "Address already in use" in out.error
 
 
 def test_notebook_errors_are_never_retried(task, monkeypatch):
     calls = fake_papermill(monkeypatch, [])
-    out = execute(task, engine="warm", start_retries=3)
+    out = execute(*task, engine="warm", start_retries=3)
     assert len(calls) == 1 and out.status == "failed" and out.failed_cell is not None

@@ -11,7 +11,7 @@ from ..intake.demo import DEMO_PARENT, DEMO_YEARS, demo_unit_years, load_demo
 from ..intake.unitdir import bootstrap_default_store
 from ..run.notebooks import DEFAULT_NOTEBOOK, resolve_notebook
 from ..run.outputs import check_outputs_dir, outputs_lock
-from ..run.render import execute, plan
+from ..run.render import execute, prepare, write_outcome
 from ..store import Store
 from ..reference.units import load_registry
 from .options import (absolute_paths, add_db, add_profile, add_unit_files, outputs_dir, parse_formats, parse_param,
@@ -42,9 +42,10 @@ def _cmd_render(args) -> int:
     if args.profile:
         params["profile"] = profile_arg(args.profile)
     outputs = check_outputs_dir(outputs_dir(args.outputs))
-    task = plan(nb, params, outputs, formats=args.formats)  # bad parameters: nothing made, no kernel
+    task, bundle = prepare(nb, params, outputs, formats=args.formats)  # bad parameters: nothing made, no kernel
+    outcome = execute(task, bundle, engine="fresh" if args.kernel == "fresh" else "warm")
     with outputs_lock(outputs):  # like `danvan run`: one writer of an outputs folder at a time
-        outcome = execute(task, engine="fresh" if args.kernel == "fresh" else "warm")
+        outcome = write_outcome(outcome, task)
     if outcome.fault:
         raise MachineFault(f"FAILED {outcome.label}: {outcome.fault}")
     if outcome.status != "ok":

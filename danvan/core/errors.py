@@ -24,12 +24,14 @@ __all__ = [
     "UnitFileError",
     "CatalogueError",
     "StoreMissingError",
+    "StoreSubsetError",
     "IntakeError",
     "ParameterError",
     "NoDataError",
     "NotebookNotFoundError",
     "RunSetError",
     "OutputsLocked",
+    "WorkerMismatchError",
     "ExportError",
     "MachineFault",
     "DiskFull",
@@ -99,6 +101,11 @@ class StoreMissingError(UsageError, FileNotFoundError):
     """A read of a store that does not exist: reading never creates one (``danvan setup`` does)."""
 
 
+class StoreSubsetError(DanvanError, LookupError):
+    """A report read a unit-year that the inputs carried with it (a store subset) do not hold: a bug
+    in what its notebook kind declares, never shown as an empty unit-year."""
+
+
 # ---- intake -----------------------------------------------------------------------------------
 class IntakeError(DanvanError, ValueError):
     """Bad input data. The message is Vietnamese and names file, row, column and the fix."""
@@ -125,6 +132,11 @@ class OutputsLocked(DanvanError, RuntimeError):
     """Another danvan batch is writing the same outputs directory."""
 
     exit_code = 3
+
+
+class WorkerMismatchError(UsageError):
+    """A cluster worker runs another danvan (version or code digest) than the client: its reports
+    would not be the ones the client planned. Nothing ran."""
 
 
 class ExportError(DanvanError):

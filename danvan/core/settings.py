@@ -11,8 +11,10 @@ notebooks are looked for in the current directory.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,8 @@ __all__ = [
     "profile_files",
     "catalogue_files",
     "environment",
+    "overridden",
+    "PATH_VARIABLES",
 ]
 
 # name -> what it sets (and its default). Every variable danvan reads is listed here.
@@ -48,6 +52,10 @@ VARIABLES: dict[str, str] = {
 
 DEFAULT_MAX_IMPORT_MB = 20.0
 DEFAULT_MAX_CSV_ROWS = 50_000  # a province's tidy file of one year is ~48,000 rows (600 communes x 80)
+#: the variables naming files and folders that a report's kernel reads: Settings field -> variable
+PATH_VARIABLES = {"catalogues": "DANVAN_CATALOGUE", "units": "DANVAN_UNITS", "templates": "DANVAN_TEMPLATES",
+                  "profiles": "DANVAN_PROFILES"}
+_OVERRIDE_LOCK = threading.RLock()
 
 
 def path_list(value: str | None) -> tuple[str, ...]:
@@ -114,8 +122,14 @@ def _float(name: str, default: float | None) -> float | None:
 
 
 def current() -> Settings:
-    """The settings as the environment says now."""
-    env = os.environ
+    """The settings as the environment says now (cached while the environment and the working
+    directory stay the same: a batch asks thousands of times)."""
+    return _current(tuple(os.environ.get(v) for v in VARIABLES), os.getcwd())
+
+
+@functools.lru_cache(maxsize=32)
+def _current(values: tuple, cwd: str) -> Settings:
+    env = {k: v for k, v in zip(VARIABLES, values) if v is not None}
     return Settings(
         db=Path(env["DANVAN_DB"]) if env.get("DANVAN_DB") else _in_checkout(
             "data/danvan.sqlite", Path.home() / ".local" / "share" / "danvan" / "danvan.sqlite"),
@@ -148,3 +162,26 @@ def catalogue_files() -> tuple[str, ...]:
 def environment() -> dict[str, str]:
     """The value of every variable of :data:`VARIABLES` ("" when not set), for ``danvan info``."""
     return {name: os.environ.get(name, "") for name in VARIABLES}
+
+
+@contextlib.contextmanager
+def overridden(values: dict[str, str]):
+    """Exactly ``values`` among the :data:`VARIABLES` (the others unset) while the block runs — a
+    report carried to a worker brings the settings its kernel reads — then the environment as it
+    was. Serialised by a lock: one overridden block at a time per process."""
+    unknown = set(values) - set(VARIABLES)
+    if unknown:
+        raise ValueError(f"not danvan settings: {sorted(unknown)}")
+    with _OVERRIDE_LOCK:
+        saved = {k: os.environ.get(k) for k in VARIABLES}
+        try:
+            for k in VARIABLES:
+                os.environ.pop(k, None)
+            os.environ.update(values)
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v

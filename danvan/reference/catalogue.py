@@ -45,7 +45,7 @@ from ..core.vnformat import nfc
 
 __all__ = ["Catalogue", "Indicator", "Section", "Chart", "KINDS", "DEFAULT_LIMITS", "load_catalogue",
            "catalogue_paths", "profiles_dir", "user_catalogue_paths", "profile_files", "find_profile",
-           "profile_header", "reference_profile", "profile_chain", "deep_merge", "json_default"]
+           "profile_header", "reference_profile", "profile_chain", "deep_merge", "json_default", "is_file_ref"]
 
 KINDS = ("count", "amount", "percent", "measure", "derived")
 # Bounds of the values intake accepts when neither the indicator nor a catalogue's `limits:` says:
@@ -414,7 +414,8 @@ def _shipped_files() -> list[str]:
     return sorted(str(p) for p in profiles_dir().glob("*.yaml"))
 
 
-def _is_path(ref: str) -> bool:
+def is_file_ref(ref: str) -> bool:
+    """A profile named by its file (``.yaml``, or a path), not by the name an installed profile declares."""
     return ref.endswith((".yaml", ".yml")) or os.sep in ref or "/" in ref
 
 
@@ -422,7 +423,7 @@ def find_profile(ref: str, *, relative_to: str | None = None, extra=()) -> str:
     """The file of profile ``ref``: a path (``.yaml``; relative to ``relative_to``'s folder when
     given) or the name an installed file declares (``profile: vinh-long``)."""
     ref = str(ref)
-    if _is_path(ref):
+    if is_file_ref(ref):
         p = Path(ref)
         if relative_to and not p.is_absolute():
             p = Path(relative_to).parent / p

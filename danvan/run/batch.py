@@ -15,6 +15,7 @@ that is not there.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import sys
@@ -26,10 +27,11 @@ from tqdm.auto import tqdm
 
 from ..core.errors import MachineFault, NoDataError, RunSetError
 from ..store import Store
+from .bundle import collect
 from .executors import DaskExecutor, Executor, LocalExecutor
-from .outputs import outputs_lock, read_manifest, relative_files, sweep_temp_files, write_manifest
+from .outputs import INDEX, outputs_lock, read_manifest, relative_files, sweep_temp_files, write_manifest
 from .portal import write_portal
-from .render import RenderOutcome, RenderTask, plan, static_digests
+from .render import RenderOutcome, RenderTask, plan, static_digests, write_outcome
 
 __all__ = ["run_batch", "BatchResult"]
 
@@ -73,6 +75,18 @@ class BatchResult:
         return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _snapshot(store: Store):
+    """``(connection, fingerprints)`` of one read transaction of the store, held for the whole batch:
+    the plan and every report's inputs come from the same snapshot, whatever is imported meanwhile.
+    ``(None, {})`` when there is no store (reports that read data directories)."""
+    if not store.exists():
+        yield None, {}
+        return
+    with store.reading() as con:
+        yield con, store.fingerprints(con)
+
+
 def _check_labels(tasks: list[RenderTask]) -> None:
     """Two different jobs that would write the same files (same outdir and stem) cannot both run."""
     seen: dict[str, RenderTask] = {}
@@ -114,10 +128,8 @@ def run_batch(
     t0 = time.perf_counter()
     outputs = Path(outputs)
     result = BatchResult()
-    with outputs_lock(outputs):
+    with outputs_lock(outputs), _snapshot(Store(db)) as (store_con, fingerprints):
         sweep_temp_files(outputs)
-        store = Store(db)
-        fingerprints = store.fingerprints() if store.exists() else {}
         digests = static_digests()
         manifest = read_manifest(outputs)
         todo: list[RenderTask] = []
@@ -145,16 +157,21 @@ def run_batch(
         result.plan_seconds = time.perf_counter() - t0
         if todo:
             bar = _progress(len(todo), progress)
-            titles = {t.label: t.title for t in todo}
+            by_label = {t.label: t for t in todo}
             failures = 0
             last_save = time.monotonic()
 
+            def bundle_for(t: RenderTask):
+                return collect(t, None if t.params.get("data_dir") else store_con)
+
             def on_done(o: RenderOutcome) -> None:
                 nonlocal failures, last_save
+                task = by_label[o.label]
+                write_outcome(o, task)
                 result.outcomes.append(o)
                 rec = o.to_json()
                 rec["files"] = relative_files(outputs, o.files)
-                rec["title"] = titles.get(o.label, o.label)
+                rec["title"] = task.title
                 rec["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
                 manifest["reports"][o.label] = rec
                 if o.status != "ok":
@@ -172,12 +189,14 @@ def run_batch(
                     executor: Executor = DaskExecutor(scheduler, engine)
                 else:
                     executor = LocalExecutor(min(workers or os.cpu_count() or 1, len(todo)), engine)
-                result.cancelled = executor.run(todo, on_done, stop=lambda: bool(result.fault)) or []
+                result.cancelled = executor.run(todo, bundle_for, on_done, stop=lambda: bool(result.fault)) or []
             finally:
                 bar.close()
-        for label in result.no_data:
-            manifest["reports"].setdefault(f"{label}/report", {"status": "no-data", "files": {}, "title": label})
-        _save(outputs, manifest, result, index=True)
+        new_no_data = [f"{label}/report" for label in result.no_data if f"{label}/report" not in manifest["reports"]]
+        for label in new_no_data:
+            manifest["reports"][label] = {"status": "no-data", "files": {}, "title": label.rsplit("/", 1)[0]}
+        if todo or new_no_data or not (outputs / INDEX).exists():  # nothing changed: nothing to rewrite
+            _save(outputs, manifest, result, index=True)
     result.seconds = time.perf_counter() - t0
     return result
 

@@ -118,6 +118,11 @@ def has_data(pairs, params: dict) -> list[tuple[str, int]]:
 class NotebookKind:
     """Base class of a notebook kind."""
 
+    def pairs(self, params: dict) -> list[tuple[str, int]]:  # pragma: no cover - interface
+        """Every ``(unit_code, year)`` whose data the report reads: what a batch carries to a worker
+        (a report reading any other unit-year fails loudly there, see ``danvan.store.write_subset``)."""
+        raise NotImplementedError
+
     def dependency(self, params: dict, fingerprints: dict | None) -> Dependency:  # pragma: no cover
         raise NotImplementedError
 
@@ -127,6 +132,21 @@ class NotebookKind:
 
 class WardKind(NotebookKind):
     """A report of one unit-year, compared with the prior year of the unit's lineage."""
+
+    def pairs(self, params: dict) -> list[tuple[str, int]]:
+        code, year = params["unit_code"], int(params["year"])
+        return [(code, year), *self.prior_pairs(params)]
+
+    @staticmethod
+    def prior_pairs(params: dict) -> list[tuple[str, int]]:
+        """The unit-years of the prior year the report compares with (its lineage members)."""
+        year = int(params["year"])
+        try:
+            reg = registry(params)
+            unit = reg.get(params["unit_code"], year)
+            return [(m.code, year - 1) for m in members(unit, year - 1, reg)]
+        except UnknownUnitError:
+            return []
 
     def dependency(self, params: dict, fingerprints: dict | None) -> Dependency:
         code, year = params["unit_code"], int(params["year"])
@@ -145,15 +165,11 @@ class WardKind(NotebookKind):
         return Dependency(hashlib.sha256(f"{dep.fingerprint}|prior:{prior}".encode()).hexdigest(),
                           dep.source, dep.illustrative)
 
-    @staticmethod
-    def prior_year_fingerprint(params: dict, fingerprints) -> str:
+    @classmethod
+    def prior_year_fingerprint(cls, params: dict, fingerprints) -> str:
         """Fingerprint of the prior year a ward report compares with (its lineage members' data)."""
-        year = int(params["year"])
-        try:
-            reg = registry(params)
-            unit = reg.get(params["unit_code"], year)
-            pairs = [(m.code, year - 1) for m in members(unit, year - 1, reg)]
-        except UnknownUnitError:
+        pairs = cls.prior_pairs(params)
+        if not pairs:
             return "-"
         look = _lookup(params, fingerprints)
         return ",".join(f"{c}/{y}:{look(c, y)[0]}" for c, y in pairs)
@@ -180,8 +196,7 @@ class WardKind(NotebookKind):
 class TrendKind(NotebookKind):
     """One unit over a range of years, following its lineage."""
 
-    @staticmethod
-    def pairs(params: dict) -> list[tuple[str, int]]:
+    def pairs(self, params: dict) -> list[tuple[str, int]]:
         reg = registry(params)
         year, first = int(params["year"]), int(params.get("first_year") or params["year"])
         unit = reg.get(params["unit_code"], year)
@@ -214,13 +229,16 @@ class CityKind(NotebookKind):
     """Every commune of a parent unit in one year (any depth: a province's, a district's), or a
     commune's own units."""
 
-    def dependency(self, params: dict, fingerprints: dict | None) -> Dependency:
+    def pairs(self, params: dict) -> list[tuple[str, int]]:
         year = int(params["year"])
         reg = registry(params)
         parent = reg.get(params["parent_code"], year)
-        wards = reg.descendants(parent.code, year, level=reg.reporting_level(parent))
-        return unit_years_dependency([(w.code, year) for w in wards], params, fingerprints,
-                                     label=f"{params['parent_code']}/{year} ({len(wards)} đơn vị)")
+        return [(w.code, year) for w in reg.descendants(parent.code, year, level=reg.reporting_level(parent))]
+
+    def dependency(self, params: dict, fingerprints: dict | None) -> Dependency:
+        pairs = self.pairs(params)
+        return unit_years_dependency(pairs, params, fingerprints,
+                                     label=f"{params['parent_code']}/{int(params['year'])} ({len(pairs)} đơn vị)")
 
 
 #: notebook kinds: name -> kind

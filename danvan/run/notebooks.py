@@ -18,7 +18,7 @@ from ..core import settings
 from ..core.errors import NotebookNotFoundError, ParameterError
 from ..core.files import sha256_file
 
-__all__ = ["DEFAULT_NOTEBOOK", "notebooks_dir", "resolve_notebook", "notebook_info", "notebook_meta"]
+__all__ = ["DEFAULT_NOTEBOOK", "notebooks_dir", "resolve_notebook", "notebook_info", "notebook_meta", "notebook_path"]
 
 DEFAULT_NOTEBOOK = "ward_report.ipynb"
 
@@ -36,6 +36,17 @@ def resolve_notebook(name: str | None) -> Path:
             notebook_info(cand)  # a file that is not a notebook is an error now, before any kernel
             return cand.resolve()
     raise NotebookNotFoundError(f"notebook {name!r} not found (looked in . and {folder})")
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved(path: str) -> str:
+    return str(Path(path).resolve())
+
+
+def notebook_path(notebook) -> str:
+    """The notebook's absolute path (resolved once per process: a batch plans thousands of reports
+    of the same notebook)."""
+    return _resolved(os.fspath(notebook))
 
 
 @functools.lru_cache(maxsize=64)
@@ -56,7 +67,7 @@ def _notebook_info(path: str, mtime: float) -> tuple[dict, str]:
 
 def notebook_info(notebook) -> tuple[dict, str]:
     """``(danvan metadata, sha256)`` of a notebook file (cached while the file is unchanged)."""
-    path = str(Path(notebook).resolve())
+    path = notebook_path(notebook)
     return _notebook_info(path, os.path.getmtime(path))
 
 

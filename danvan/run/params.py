@@ -22,7 +22,7 @@ from pathlib import Path
 from ..core.errors import ParameterError, UnitCodeError, UnknownUnitError
 from ..reference.units import AliasWarning, check_code_format, is_user_code, load_registry, unit_paths
 from .kinds import notebook_kinds
-from .notebooks import notebook_meta
+from .notebooks import notebook_meta, notebook_path
 
 __all__ = ["ParamSpec", "notebook_parameters", "validate_parameters", "defaults"]
 
@@ -52,10 +52,12 @@ def _inspect(path: str, mtime: float) -> dict[str, ParamSpec]:
 
 def notebook_parameters(notebook) -> dict[str, ParamSpec]:
     """The declared parameters of ``notebook`` (its ``parameters`` cell)."""
-    path = str(Path(notebook).resolve())
-    if not os.path.exists(path):
-        raise ParameterError(f"notebook not found: {notebook}")
-    specs = _inspect(path, os.path.getmtime(path))
+    path = notebook_path(notebook)
+    try:
+        mtime = os.path.getmtime(path)
+    except OSError:
+        raise ParameterError(f"notebook not found: {notebook}") from None
+    specs = _inspect(path, mtime)
     if not specs:
         raise ParameterError(f"{notebook} has no cell tagged 'parameters'; add one declaring its parameters")
     return specs
@@ -128,13 +130,18 @@ def validate_parameters(notebook, params: dict, *, check_data: bool = True) -> d
 
 def defaults(notebook) -> dict:
     """Default values of the parameters cell, evaluated safely (literals only)."""
-    out = {}
-    for name, spec in notebook_parameters(notebook).items():
+    return dict(_defaults(tuple(notebook_parameters(notebook).values())))
+
+
+@functools.lru_cache(maxsize=32)
+def _defaults(specs: tuple[ParamSpec, ...]) -> tuple:
+    out = []
+    for spec in specs:
         try:
-            out[name] = ast.literal_eval(spec.default)
+            out.append((spec.name, ast.literal_eval(spec.default)))
         except (ValueError, SyntaxError):
             continue
-    return out
+    return tuple(out)
 
 
 def _check_unit_year(full: dict, specs: dict, check_data: bool, kind: str = "ward") -> tuple[str | None, str]:

@@ -143,7 +143,7 @@ def _collect_units(registry: UnitRegistry, wanted: dict[str, str], years: list[i
         runs: list[list] = []  # [last year, name, parent] per run of years with the same row
         for y in range(years[0], max([years[-1], *bounds]) + 1) if years else ():
             try:
-                row = registry.get(code, y)
+                row = registry.resolve(code, y)[0]  # no alias warning: the portal only places the unit
             except UnknownUnitError:
                 row = last
             if row.parent_code:

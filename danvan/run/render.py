@@ -1,28 +1,30 @@
 """Render one report: plan it (parameters, dependencies, provenance, cache key: no kernel yet),
-execute its notebook with papermill, export it, and write every file atomically.
+gather its inputs into a bundle (:mod:`danvan.run.bundle`) in the same snapshot of the store as the
+plan — so the report shows exactly the data its footer names, whatever is imported meanwhile —,
+execute its notebook with papermill in a folder of its own and export it (in whatever process or
+machine runs it: the files come back as bytes), then write every file under ``outputs/``.
 
-Every file appears complete or not at all: papermill writes the executed notebook to a hidden
-temporary file, which is checked (it parses), flushed and renamed; the exports and ``report.json``
-go through :func:`~danvan.core.files.atomic_write`. A full or read-only disk fails the report with
-``fault`` set (the batch stops, the command exits 4) and leaves no partial file under a final name.
-The report names the data it shows: when the data changed between planning and execution (an import
-committed meanwhile), the report is planned and executed again.
+Every file appears complete or not at all: an executed notebook is kept only when it parses, and
+every file is written by :func:`~danvan.core.files.atomic_write` (temporary file, fsync, rename). A
+full or read-only disk fails the report with ``fault`` set (the batch stops, the command exits 4)
+and leaves no partial file under a final name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import resource
+import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import __version__
+from ..core import settings
 from ..core.errors import MachineFault, NoDataError
-from ..core.files import atomic_write, commit_file, machine_fault
+from ..core.files import atomic_write, machine_fault
 from ..export.formats import FORMATS, export_formats
 from ..export.html import TEMPLATE_PATH
 from ..export.notebook import key_figures_of
@@ -30,12 +32,15 @@ from ..export.pdf import TEMPLATE as PDF_TEMPLATE
 from ..reference.catalogue import catalogue_paths, load_catalogue
 from ..report.narrative import templates_digest
 from ..report.style import STYLESHEETS
+from ..store import Store
+from .bundle import Bundle, collect, materialize
 from .kinds import Dependency, notebook_kinds, registry, report_catalogue, with_unit_files
-from .notebooks import notebook_info
+from .notebooks import notebook_info, notebook_path
 from .params import defaults, validate_parameters
 from .provenance import code_digest, report_provenance
 
-__all__ = ["RenderTask", "RenderOutcome", "plan", "execute", "render", "cache_key", "static_digests", "ENGINES"]
+__all__ = ["RenderTask", "RenderOutcome", "plan", "prepare", "execute", "write_outcome", "render", "cache_key",
+           "static_digests", "ENGINES"]
 
 ENGINES = {"warm": "danvan", "fresh": "nbclient"}
 
@@ -52,6 +57,8 @@ class RenderTask:
     provenance: dict
     label: str = ""
     outputs: str = ""  # the output root (outdir is outputs/<year>/<code>)
+    kind: str = "ward"
+    pairs: list = field(default_factory=list)  # the (unit_code, year) pairs the report reads
 
 
 @dataclass
@@ -70,9 +77,10 @@ class RenderOutcome:
     peak_rss_mb: float = 0.0  # peak resident memory of the process that rendered it
     fault: str = ""  # a machine fault (full or read-only disk): the message; the batch stops
     figures: dict | None = None  # the key figures the report states (the portal's unit pages)
+    payload: dict = field(default_factory=dict, repr=False)  # file name -> bytes, until the client writes them
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "payload"}
 
 
 def _unit_name(params: dict) -> str:
@@ -123,7 +131,7 @@ def plan(
     check: bool = True,
 ) -> RenderTask:
     """Validate parameters and compute dependencies, provenance and cache key; start no kernel."""
-    notebook = Path(notebook).resolve()
+    notebook = Path(notebook_path(notebook))
     meta, nb_sha = notebook_info(notebook)
     bulk = fingerprints is not None
     values = validate_parameters(notebook, params, check_data=check and not bulk) if check else dict(params)
@@ -132,7 +140,7 @@ def plan(
     if check and bulk and kind == "ward" and not full.get("data_dir"):
         if (full["unit_code"], int(full["year"])) not in fingerprints:
             raise NoDataError(f"no data for unit {full['unit_code']} in {full['year']}")
-    dep = _dependency(notebook, values, fingerprints)
+    dep = with_unit_files(notebook_kinds.get(kind).dependency(full, fingerprints), full)
     digests = digests or static_digests()
     if full.get("unit_code") or full.get("parent_code"):
         # the report's own catalogue (its unit's report profile, the `profile` and `catalogue`
@@ -150,15 +158,9 @@ def plan(
     )
     title = meta.get("title", "{unit_name} {year}").format(unit_name=_unit_name(full), **full)
     key = cache_key(nb_sha, values, dep, digests | {"formats": sorted(formats)})
+    pairs = [list(p) for p in notebook_kinds.get(kind).pairs(full)]
     return RenderTask(str(notebook), values, str(outdir), tuple(formats), title, stem, key, prov,
-                      label=f"{year}/{code}/{stem}", outputs=str(outputs))
-
-
-def _dependency(notebook, values: dict, fingerprints: dict | None) -> Dependency:
-    """What the report of ``notebook`` with ``values`` reads (bulk ``fingerprints``, else the store now)."""
-    kind = notebook_info(notebook)[0].get("kind", "ward")
-    full = defaults(notebook) | values
-    return with_unit_files(notebook_kinds.get(kind).dependency(full, fingerprints), full)
+                      label=f"{year}/{code}/{stem}", outputs=str(outputs), kind=kind, pairs=pairs)
 
 
 def _is_kernel_start_failure(exc: BaseException) -> bool:
@@ -167,136 +169,133 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
                                    "RuntimeError: Kernel died", "ZMQError", "kernel_info"))
 
 
-MAX_DATA_RETRIES = 3  # the data changed during execution: plan and execute again, at most this often
+def _error_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(exc)).strip()
 
 
-def _run_notebook(task: RenderTask, tmp_nb: Path, engine: str, start_retries: int, out: RenderOutcome):
-    """Execute the notebook into ``tmp_nb``; the executed notebook, or None (``out`` says why)."""
-    import papermill  # heavy: imported where a notebook is executed
-    from papermill.exceptions import PapermillExecutionError
-
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return papermill.execute_notebook(
-                task.notebook, str(tmp_nb), parameters=task.params, engine_name=ENGINES.get(engine, engine),
-                request_save_on_cell_execute=False, progress_bar=False, log_output=False,
-                cwd=str(Path(task.notebook).parent),
-            )
-        except PapermillExecutionError as exc:
-            out.status, out.error, out.failed_cell = "failed", f"{exc.ename}: {exc.evalue}", exc.exec_count
-            return None
-        except OSError as exc:  # papermill could not write the notebook (disk full, read-only)
-            fault = machine_fault(exc, tmp_nb.with_name(f"{task.stem}.ipynb"), "sổ tay đã chạy")
-            out.status, out.error, out.fault = "failed", str(fault), str(fault)
-            return None
-        except Exception as exc:  # kernel start-up failures are retried a bounded number of times
-            if _is_kernel_start_failure(exc) and attempt <= start_retries:
-                out.attempts += 1
-                time.sleep(0.2 * attempt)
-                continue
-            out.status, out.error = "failed", "".join(traceback.format_exception_only(exc)).strip()
-            return None
-
-
-def _keep_notebook(tmp_nb: Path, final_nb: Path, out: RenderOutcome) -> None:
-    """``tmp_nb`` -> ``final_nb`` when it is a whole notebook (flushed, renamed); else removed."""
-    import nbformat
-
-    if not tmp_nb.exists():
-        return
-    try:
-        nbformat.read(str(tmp_nb), as_version=4)  # a notebook cut short by a full disk does not parse
-        commit_file(tmp_nb, final_nb)
-        out.files["ipynb"] = str(final_nb)
-    except OSError as exc:
-        fault = machine_fault(exc, final_nb, "sổ tay đã chạy")
-        out.status, out.error, out.fault = "failed", str(fault), str(fault)
-    except Exception:  # noqa: BLE001 - incomplete: never under the final name
-        pass
-    finally:
-        tmp_nb.unlink(missing_ok=True)
-
-
-def _remove(outdir: Path, stem: str, formats) -> None:
-    for fmt in formats:
-        (outdir / f"{stem}.{fmt}").unlink(missing_ok=True)
-
-
-def execute(task: RenderTask, *, engine: str = "warm", start_retries: int = 3) -> RenderOutcome:
-    """Execute and export one planned report. Never raises for a notebook error or a machine fault:
-    returns 'failed' (with ``fault`` for a full or read-only disk)."""
+def execute(task: RenderTask, bundle: Bundle, *, engine: str = "warm", start_retries: int = 3) -> RenderOutcome:
+    """Execute and export one planned report from its bundle, in a temporary folder of this process;
+    return the outcome with the output files as bytes (``payload``). Never raises for the report's
+    own failure (a notebook error, an export error, a worker with other danvan code, a machine fault
+    of the worker: ``fault``): returns 'failed'."""
     t0 = time.perf_counter()
     out = RenderOutcome(task.label, task.params, "ok", task.outdir, key=task.key, provenance=task.provenance)
-    outdir = Path(task.outdir)
+    expected = task.provenance.get("code_digest")
+    if expected and expected != code_digest():
+        out.status = "failed"
+        out.error = (f"danvan on this worker differs from the client's: client "
+                     f"{task.provenance.get('package_versions', {}).get('danvan', '?')} code sha256:{expected[:16]}, "
+                     f"worker {__version__} code sha256:{code_digest()[:16]}; install the same danvan on every worker")
+        return out
     try:
-        for round_ in range(1, MAX_DATA_RETRIES + 1):
-            out = RenderOutcome(task.label, task.params, "ok", task.outdir, key=task.key, provenance=task.provenance,
-                                attempts=out.attempts)
-            nb = _execute_once(task, outdir, engine, start_retries, out)
-            if out.status != "ok":
-                break
-            # the report names the data it shows: did an import change it since the plan?
-            if _dependency(task.notebook, task.params, None).fingerprint == task.provenance.get("data_fingerprint"):
-                _export(task, outdir, out, nb)
-                break
-            task = plan(task.notebook, task.params, Path(task.outputs or outdir.parent.parent), formats=task.formats,
-                        check=False)
-        else:
-            out.status = "failed"
-            out.error = (f"số liệu thay đổi liên tục trong khi tạo báo cáo ({MAX_DATA_RETRIES} lần); "
-                         "hãy tạo lại báo cáo khi không có lần nhập nào đang chạy")
-    except MachineFault as fault:  # e.g. the report folder cannot be made
-        out.status, out.error, out.fault = "failed", str(fault), str(fault)
-    except OSError as exc:
-        fault = machine_fault(exc, outdir, "thư mục báo cáo")
-        out.status, out.error, out.fault = "failed", str(fault), str(fault)
-    if out.status != "ok":  # never leave a stale report beside a failed run
-        _remove(outdir, task.stem, (*FORMATS, "json"))
+        with tempfile.TemporaryDirectory(prefix="danvan-task-") as tmp:
+            notebook = materialize(bundle, tmp)
+            with settings.overridden(bundle.env):
+                _run(notebook, bundle.params, task, out, Path(tmp) / "out", engine, start_retries)
+    except (OSError, MachineFault) as exc:  # the worker's own temporary disk (full, read-only)
+        fault = exc if isinstance(exc, MachineFault) else machine_fault(
+            exc, tempfile.gettempdir(), "thư mục tạm của máy chạy báo cáo")
+        out.status, out.error, out.fault, out.payload = "failed", str(fault), str(fault), {}
     out.seconds = round(time.perf_counter() - t0, 3)
     out.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
 
 
-def _execute_once(task: RenderTask, outdir: Path, engine: str, start_retries: int, out: RenderOutcome):
-    """Run the notebook once; the executed notebook (kept as ``<stem>.ipynb`` when whole), or None."""
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise machine_fault(exc, outdir, "thư mục báo cáo") from exc
-    tmp_nb = outdir / f".{task.stem}.{os.getpid()}.tmp.ipynb"
-    try:
-        return _run_notebook(task, tmp_nb, engine, start_retries, out)
-    finally:
-        if out.fault:
-            tmp_nb.unlink(missing_ok=True)
-        else:
-            _keep_notebook(tmp_nb, outdir / f"{task.stem}.ipynb", out)
+def _run(notebook: Path, params: dict, task: RenderTask, out: RenderOutcome, outdir: Path, engine: str,
+         start_retries: int) -> None:
+    import nbformat
+    import papermill  # heavy: imported where a notebook is executed
+    from papermill.exceptions import PapermillExecutionError
+
+    outdir.mkdir()
+    executed = outdir / f"{task.stem}.ipynb"
+    nb, attempt = None, 0
+    while True:
+        attempt += 1
+        try:
+            nb = papermill.execute_notebook(
+                str(notebook), str(executed), parameters=params, engine_name=ENGINES.get(engine, engine),
+                request_save_on_cell_execute=False, progress_bar=False, log_output=False, cwd=str(notebook.parent),
+            )
+            break
+        except PapermillExecutionError as exc:
+            out.status, out.error, out.failed_cell = "failed", f"{exc.ename}: {exc.evalue}", exc.exec_count
+            break
+        except OSError:  # papermill could not write the notebook: the worker's disk (execute maps it)
+            raise
+        except Exception as exc:  # kernel start-up failures are retried a bounded number of times
+            if _is_kernel_start_failure(exc) and attempt <= start_retries:
+                time.sleep(0.2 * attempt)
+                continue
+            out.status, out.error = "failed", _error_text(exc)
+            break
+    out.attempts = attempt
+    if out.status == "ok":
+        out.figures = key_figures_of(nb)
+        try:
+            export_formats(nb, outdir, formats=task.formats, title=task.title, provenance=task.provenance,
+                           stem=task.stem)
+        except MachineFault:  # the worker's temporary disk: execute records it as the report's fault
+            raise
+        except Exception as exc:  # an export error fails this report only
+            out.status, out.error = "failed", "export: " + _error_text(exc)
+    # the executed notebook is kept even when the report failed (the error at the failing cell), but
+    # only when it is whole (a notebook cut short does not parse)
+    payload = {}
+    for p in sorted(outdir.iterdir()):
+        if p.suffix == ".ipynb":
+            try:
+                nbformat.read(str(p), as_version=4)
+            except Exception:  # noqa: BLE001 - incomplete: never shown as the report's notebook
+                continue
+        elif out.status != "ok":
+            continue
+        payload[p.name] = p.read_bytes()
+    out.payload = payload
 
 
-def _export(task: RenderTask, outdir: Path, out: RenderOutcome, nb) -> None:
-    """Export the executed notebook to the task's formats, then ``report.json``; remove the files of
-    formats no longer asked for (the manifest lists every report file there is). The key figures the
-    report states go into its record (the portal's unit pages)."""
-    out.figures = key_figures_of(nb)
+def write_outcome(out: RenderOutcome, task: RenderTask) -> RenderOutcome:
+    """Write what a worker returned under the task's output folder, each file atomically, and the
+    outcome record; remove the formats this run did not produce (a failed report leaves only its
+    executed notebook, never a stale report beside it). A full or read-only outputs disk fails the
+    report with ``fault`` (nothing partial under a final name). The payload is dropped once written."""
+    outdir = Path(task.outdir)
     try:
-        written = export_formats(nb, outdir, formats=task.formats, title=task.title,
-                                 provenance=task.provenance, stem=task.stem)
-        out.files.update({k: str(v) for k, v in written.items()})
-        record = out.to_json() | {"seconds": None, "peak_rss_mb": None}  # deterministic record
-        atomic_write(outdir / f"{task.stem}.json", json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True),
-                     what="bản ghi báo cáo")
+        for name, data in out.payload.items():
+            atomic_write(outdir / name, data, what="tệp báo cáo")
+            out.files[Path(name).suffix.lstrip(".")] = str(outdir / name)
+        if out.status == "ok":
+            record = out.to_json() | {"seconds": None, "peak_rss_mb": None}  # deterministic record
+            atomic_write(outdir / f"{task.stem}.json",
+                         json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True), what="bản ghi báo cáo")
     except MachineFault as fault:
         out.status, out.error, out.fault = "failed", str(fault), str(fault)
-        return
-    except Exception as exc:  # an export error fails this report only
-        out.status, out.error = "failed", "export: " + "".join(traceback.format_exception_only(exc)).strip()
-        return
-    _remove(outdir, task.stem, [f for f in FORMATS if f not in task.formats])
+    out.payload = {}
+    if out.status != "ok":
+        out.files = {k: v for k, v in out.files.items() if k == "ipynb"}
+    kept = {Path(p).name for p in out.files.values()} | ({f"{task.stem}.json"} if out.status == "ok" else set())
+    for fmt in (*FORMATS, "json"):
+        stale = outdir / f"{task.stem}.{fmt}"
+        if stale.name not in kept:
+            stale.unlink(missing_ok=True)
+    return out
+
+
+def prepare(notebook, params: dict, outputs: Path, *, formats=("html",)) -> tuple[RenderTask, Bundle]:
+    """Validate the parameters (before any kernel, with the full data checks), plan the report and
+    gather its inputs, the plan and the inputs from one snapshot of the store."""
+    notebook = Path(notebook)
+    values = validate_parameters(notebook, params)
+    if values.get("data_dir"):
+        task = plan(notebook, values, outputs, formats=formats, check=False)
+        return task, collect(task, None)
+    store = Store(values.get("db") or None).require()
+    with store.reading() as con:
+        task = plan(notebook, values, outputs, formats=formats, fingerprints=store.fingerprints(con), check=False)
+        return task, collect(task, con)
 
 
 def render(notebook, params: dict, outputs: Path, *, formats=("html",), engine: str = "warm") -> RenderOutcome:
-    """Plan and execute one report (``danvan render``)."""
-    task = plan(notebook, params, outputs, formats=formats)
-    return execute(task, engine=engine)
+    """Prepare, execute and write one report (``danvan render`` holds the outputs lock around it)."""
+    task, bundle = prepare(notebook, params, outputs, formats=formats)
+    return write_outcome(execute(task, bundle, engine=engine), task)

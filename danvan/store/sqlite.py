@@ -33,12 +33,12 @@ from decimal import Context, Decimal
 from pathlib import Path
 
 from ..core import settings
-from ..core.errors import DiskFull, MachineFault, NotWritable, StoreDamaged, StoreMissingError, UsageError
+from ..core.errors import DiskFull, MachineFault, NotWritable, StoreDamaged, StoreMissingError, StoreSubsetError, UsageError
 from ..core.files import commit_file, machine_fault
 from ..reference.catalogue import json_default
 
 __all__ = ["Store", "Revision", "TextRevision", "ImportResult", "FigureValue", "canonical", "store_fault",
-           "META_SECTION", "later_columns"]
+           "META_SECTION", "later_columns", "subset_rows", "write_subset"]
 
 SCHEMA_VERSION = 3  # 2: figure_revisions.note, units, catalogues; 3: figure_revisions.written
 BUSY_TIMEOUT_S = 60
@@ -485,11 +485,15 @@ class Store:
 
     @contextmanager
     def reading(self):
-        """A read-only connection, closed after the block; machine faults mapped (:meth:`guarded`)."""
+        """A read-only connection in one read transaction (a consistent snapshot of the whole store:
+        a batch plans and reads the inputs of every report inside one), closed after the block;
+        machine faults mapped (:meth:`guarded`)."""
         con = self._read()
         try:
             with self.guarded():
+                con.execute("BEGIN")
                 yield con
+                con.execute("COMMIT")
         finally:
             con.close()
 
@@ -543,7 +547,7 @@ class Store:
         ``notes`` codes to the unit's note beside a value.
         """
         with self.reading() as con:
-            con.execute("BEGIN")
+            _require_in_subset(con, unit_code, int(year))
             note, written = later_columns(con)
             figs = con.execute(
                 f"SELECT c.indicator, c.value, c.id, i.illustrative, {written}, {note} FROM current_figures c"
@@ -555,7 +559,6 @@ class Store:
                 " JOIN imports i ON i.id = c.import_id WHERE c.unit_code=? AND c.year=?",
                 (unit_code, int(year)),
             ).fetchall()
-            con.execute("COMMIT")
         ids = sorted([f"f{r[2]}" for r in figs] + [f"t{r[2]}" for r in texts])
         return {
             "figures": {ind: Decimal(v) for ind, v, *_rest in figs if v is not None},
@@ -567,14 +570,14 @@ class Store:
             "fingerprint": hashlib.sha256(",".join(ids).encode()).hexdigest(),
         }
 
-    def fingerprints(self) -> dict[tuple[str, int], tuple[str, bool]]:
-        """``(snapshot fingerprint, illustrative)`` for every unit-year at once (incremental batches)."""
-        rows = self._rows(
-            "SELECT c.unit_code, c.year, 'f' || c.id, i.illustrative FROM current_figures c"
-            " JOIN imports i ON i.id = c.import_id"
-            " UNION ALL SELECT c.unit_code, c.year, 't' || c.id, i.illustrative FROM current_texts c"
-            " JOIN imports i ON i.id = c.import_id"
-        )
+    def fingerprints(self, con: sqlite3.Connection | None = None) -> dict[tuple[str, int], tuple[str, bool]]:
+        """``(snapshot fingerprint, illustrative)`` for every unit-year at once (incremental batches);
+        inside ``con``'s transaction when given (see :meth:`reading`)."""
+        sql = ("SELECT c.unit_code, c.year, 'f' || c.id, i.illustrative FROM current_figures c"
+               " JOIN imports i ON i.id = c.import_id"
+               " UNION ALL SELECT c.unit_code, c.year, 't' || c.id, i.illustrative FROM current_texts c"
+               " JOIN imports i ON i.id = c.import_id")
+        rows = con.execute(sql).fetchall() if con is not None else self._rows(sql)
         acc: dict[tuple[str, int], list[str]] = {}
         ill: dict[tuple[str, int], bool] = {}
         for unit, year, rid, illustrative in rows:
@@ -647,4 +650,64 @@ class Store:
         con.execute(
             "INSERT OR IGNORE INTO catalogues(digest, version, body) VALUES (?,?,?)",
             (cat.digest, cat.version, json.dumps(body, ensure_ascii=False, sort_keys=True, default=json_default)),
+        )
+
+
+# ---- subsets: what one report reads, carried to a worker that has no store ---------------------
+SUBSET_TABLES = ("imports", "figure_revisions", "text_revisions")
+
+
+def subset_rows(con: sqlite3.Connection, pairs) -> dict:
+    """The current figure and text revisions of the ``(unit_code, year)`` pairs and the imports they
+    come from, as ``{table: (columns, rows)}``, read in ``con``'s transaction. Written to an empty
+    store with :func:`write_subset`, they give the same :meth:`Store.snapshot` (fingerprints
+    included: the revision ids are kept)."""
+    out: dict = {}
+    pairs = sorted({(str(u), int(y)) for u, y in pairs})
+    fig_rows, text_rows = [], []
+    for table, view, acc in (("figure_revisions", "current_figures", fig_rows),
+                             ("text_revisions", "current_texts", text_rows)):
+        cur = None
+        for unit, year in pairs:
+            cur = con.execute(f"SELECT * FROM {view} WHERE unit_code=? AND year=? ORDER BY id", (unit, year))
+            acc.extend(cur.fetchall())
+        cols = [d[0] for d in cur.description] if cur is not None else [
+            r[1] for r in con.execute(f"PRAGMA table_info({table})")]
+        out[table] = (cols, acc)
+    import_ids = sorted({r[out["figure_revisions"][0].index("import_id")] for r in fig_rows}
+                        | {r[out["text_revisions"][0].index("import_id")] for r in text_rows})
+    cur = con.execute(f"SELECT * FROM imports WHERE id IN ({','.join('?' * len(import_ids))}) ORDER BY id",
+                      import_ids) if import_ids else con.execute("SELECT * FROM imports WHERE 0")
+    out["imports"] = ([d[0] for d in cur.description], cur.fetchall())
+    out["pairs"] = pairs
+    return out
+
+
+def write_subset(path: str | os.PathLike, rows: dict) -> Store:
+    """A new store at ``path`` holding only ``rows`` (:func:`subset_rows`), marked partial: a snapshot
+    of a unit-year outside it is an error, never an empty unit-year."""
+    store = Store(path)
+    con = store.connect()
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        for table in SUBSET_TABLES:
+            cols, data = rows[table]
+            if data:
+                con.executemany(f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})", data)
+        con.execute("CREATE TABLE subset_pairs(unit_code TEXT NOT NULL, year INTEGER NOT NULL, PRIMARY KEY (unit_code, year))")
+        con.executemany("INSERT INTO subset_pairs VALUES (?, ?)", rows["pairs"])
+        con.execute("INSERT OR REPLACE INTO store_info(key, value) VALUES ('subset', '1')")
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    return store
+
+
+def _require_in_subset(con: sqlite3.Connection, unit_code: str, year: int) -> None:
+    if not con.execute("SELECT 1 FROM store_info WHERE key='subset'").fetchone():
+        return
+    if not con.execute("SELECT 1 FROM subset_pairs WHERE unit_code=? AND year=?", (unit_code, year)).fetchone():
+        raise StoreSubsetError(
+            f"the inputs carried with this report do not include unit {unit_code}, year {year} "
+            "(the notebook kind must list every unit-year its report reads)"
         )
