@@ -79,7 +79,8 @@ def fill_xlsx(root: Path, n: int, registry) -> list[Path]:
     out = []
     for i in range(n):
         code = f"{90000 + i:05d}"
-        path = write_xlsx_form(code, YEAR, root / "xlsx" / f"{code}.xlsx", registry=registry, db=root / "none.sqlite")
+        path = write_xlsx_form(code, YEAR, root / "xlsx" / f"{code}.xlsx", registry=registry, db=root / "none.sqlite",
+                               catalogue=load_catalogue())
         wb = openpyxl.load_workbook(path)
         ws = wb["Số liệu"]
         for row in ws.iter_rows(min_row=8):
@@ -118,9 +119,11 @@ def main(argv=None) -> int:
         rss_before = maxrss_mb()
 
         store = Store(root / "bench.sqlite")
+        # the synthetic units have no province: they are read with the reference report's catalogue
+        cat = load_catalogue()
         load = os.getloadavg()[0]
         t0, c0 = time.perf_counter(), cpu_seconds()
-        outcomes = import_files(files, store, registry=registry, by="benchmark")
+        outcomes = import_files(files, store, registry=registry, catalogue=cat, by="benchmark")
         dt, cpu = time.perf_counter() - t0, cpu_seconds() - c0
         written = sum(o.result.changed for o in outcomes if o.result)
         bad = [o for o in outcomes if not o.ok]
@@ -134,7 +137,7 @@ def main(argv=None) -> int:
         del outcomes
 
         t0 = time.perf_counter()
-        checked = check_files(files, registry=registry, store=Store(root / "empty.sqlite"))
+        checked = check_files(files, registry=registry, catalogue=cat, store=Store(root / "empty.sqlite"))
         dt_check = time.perf_counter() - t0
         print(f"validate only (check_files, nothing written): {n_figs / dt_check:,.0f} figures/s "
               f"({dt_check:.2f} s); max RSS now {maxrss_mb():.0f} MB (check_files keeps every result)")
@@ -142,7 +145,7 @@ def main(argv=None) -> int:
         if args.xlsx:
             xs = fill_xlsx(root, args.xlsx, registry)
             t0 = time.perf_counter()
-            xo = import_files(xs, Store(root / "bench-xlsx.sqlite"), registry=registry, by="benchmark")
+            xo = import_files(xs, Store(root / "bench-xlsx.sqlite"), registry=registry, catalogue=cat, by="benchmark")
             dtx = time.perf_counter() - t0
             nx = sum(o.result.changed for o in xo if o.result)
             print(f"xlsx:     {len(xs)} forms, {nx} figures in {dtx:.2f} s = {nx / dtx:,.0f} figures/s "

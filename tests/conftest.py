@@ -21,6 +21,7 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.delenv("DANVAN_CATALOGUE", raising=False)
     monkeypatch.delenv("DANVAN_TEMPLATES", raising=False)
     monkeypatch.delenv("DANVAN_UNITS", raising=False)
+    monkeypatch.delenv("DANVAN_PROFILES", raising=False)
     monkeypatch.setenv("MPLBACKEND", "Agg")
 
 

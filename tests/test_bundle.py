@@ -84,3 +84,30 @@ def test_settings_overridden_sets_exactly_the_bundles_variables(monkeypatch):
     with pytest.raises(ValueError):
         with settings.overridden({"HOME": "/"}):
             pass
+
+
+def test_a_profile_file_travels_with_the_report(store, tmp_path, monkeypatch):
+    """A ``profile`` parameter naming a user's profile file, which extends another of the user's files
+    by a relative path and brings its own templates, and a DANVAN_PROFILES file: all carried; the
+    report renders from the bundle after the user's folder is gone."""
+    from danvan.run.render import execute
+
+    mine = tmp_path / "mine"
+    (mine / "templates").mkdir(parents=True)
+    (mine / "parent.yaml").write_text("profile: my-parent\nversion: '1'\nextends: hue\n", encoding="utf-8")
+    (mine / "child.yaml").write_text("profile: my-child\nversion: '1'\nextends: ./parent.yaml\n"
+                                     "templates: templates/\n", encoding="utf-8")
+    (mine / "templates" / "II.2.md.j2").write_text("Câu riêng của đề cương tôi.\n", encoding="utf-8")
+    (mine / "known.yaml").write_text("profile: my-known\nversion: '1'\nextends: hue\n", encoding="utf-8")
+    monkeypatch.setenv("DANVAN_PROFILES", str(mine / "known.yaml"))
+    task, bundle = _bundle(store, NB / "ward_report.ipynb",
+                           {"unit_code": "19780", "year": 2023, "profile": str(mine / "child.yaml")}, tmp_path)
+    assert not os.path.isabs(bundle.params["profile"]) and not os.path.isabs(bundle.env["DANVAN_PROFILES"])
+    names = {Path(n).name for n in bundle.files}
+    assert {"child.yaml", "parent.yaml", "II.2.md.j2", "known.yaml"} <= names
+    for p in sorted(mine.rglob("*"), reverse=True):
+        p.unlink() if p.is_file() else p.rmdir()
+    out = execute(task, bundle)
+    assert out.status == "ok", out.error
+    html = out.payload["report.html"].decode("utf-8")
+    assert "Câu riêng của đề cương tôi." in html

@@ -1,4 +1,5 @@
-"""danvan.reference.catalogue: integrity of the shipped catalogue, user catalogue files, clear errors."""
+"""danvan.reference.catalogue: integrity of the reference report's catalogue (the Huế profile on the
+national base), user catalogue files (layers on a unit's profile), clear errors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from danvan.core.errors import CatalogueError
-from danvan.reference.catalogue import KINDS, Catalogue, default_catalogue_path, load_catalogue
+from danvan.reference.catalogue import KINDS, Catalogue, load_catalogue
 
 USER_YAML = """\
 catalogue: my-ward
@@ -58,7 +59,8 @@ def cat() -> Catalogue:
 # ---- shipped catalogue -------------------------------------------------------------------------
 def test_shipped_catalogue_has_no_problems(cat):
     assert cat.problems() == []
-    assert cat.version == "danvan-core@2023.1"
+    assert cat.version == "base@2025.1+hue@2023.1" and cat.profile == "hue"
+    assert cat.accepts_version("danvan-core@2023.1")  # forms made before profiles import without warning
     assert len(cat.digest) == 64
 
 
@@ -103,9 +105,8 @@ def test_sections_in_report_order_and_parts_exist(cat):
     assert [s.code for s in cat.subsections("II")] == ["II.1", "II.2", "II.3", "II.4", "II.5"]
 
 
-def test_problems_detects_inconsistency():
-    c = Catalogue()
-    c.add_file(default_catalogue_path())
+def test_problems_detects_inconsistency(cat):
+    c = Catalogue(sections=dict(cat.sections), indicators=dict(cat.indicators))
     assert c.problems() == []
     bad = c.indicators["REV_PCT_ESTIMATE"].__class__(
         code="BAD_RATE", label="x", unit="đồng", section="II.9", kind="derived", numerator="NOPE"
@@ -118,7 +119,7 @@ def test_problems_detects_inconsistency():
 
 
 # ---- user catalogue files ----------------------------------------------------------------------
-def _check_user_additions(c: Catalogue, user: Path):
+def _check_user_additions(c: Catalogue, user: Path, shipped: Catalogue):
     assert "MY_MEETINGS" in c and c["MY_MEETINGS"].source == str(user.resolve())
     assert c["MY_ONLINE_PCT"].is_derived
     codes = list(c.sections)
@@ -130,21 +131,20 @@ def _check_user_additions(c: Catalogue, user: Path):
     assert "my-ward@1" in c.version
     assert c.problems() == []
     # the shipped definitions are all still there
-    shipped = Catalogue()
-    shipped.add_file(default_catalogue_path())
     assert set(shipped.indicators) < set(c.indicators)
     assert c.digest != shipped.digest
 
 
 def test_user_catalogue_via_argument(tmp_path):
     user = _write(tmp_path, USER_YAML)
-    _check_user_additions(load_catalogue(user), user)
+    _check_user_additions(load_catalogue(user), user, load_catalogue())
 
 
 def test_user_catalogue_via_environment(tmp_path, monkeypatch):
     user = _write(tmp_path, USER_YAML)
+    shipped = load_catalogue()
     monkeypatch.setenv("DANVAN_CATALOGUE", str(user))
-    _check_user_additions(load_catalogue(), user)
+    _check_user_additions(load_catalogue(), user, shipped)
 
 
 def test_user_catalogue_after_nested_section(tmp_path):
@@ -193,7 +193,7 @@ def test_redefining_a_shipped_code_names_the_file(tmp_path):
         load_catalogue(user)
     msg = str(err.value)
     assert str(user.resolve()) in msg and "REV_TOTAL" in msg
-    assert "catalogue.yaml" in msg  # where it is already defined
+    assert "base.yaml" in msg  # where it is already defined
     assert "new code" in msg
 
 

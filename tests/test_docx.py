@@ -25,10 +25,8 @@ W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def _notebook(report):
-    from danvan.report.ward import CHARTS
-
     blocks = [report.header(), report.part("I"), report.part("II")]
-    blocks += [report.chart(name) for name in CHARTS]
+    blocks += [report.chart(name) for name in report.chart_names()]
     blocks += [report.part("III"), report.part("IV"), report.end()]
     cells = [new_markdown_cell("Ghi chú nội bộ của người phân tích", metadata={"tags": ["analyst-only"]}),
              new_markdown_cell("Ô ghi chú **chính thức** của sổ tay.")]

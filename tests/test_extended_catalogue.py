@@ -1,6 +1,6 @@
-"""The user-extended catalogue example (examples/vinh-ha-2022): indicators the shipped catalogue
-lacks, from a real published report, work everywhere — catalogue, forms, import, QA, ward report,
-city summary — with no code change."""
+"""The user catalogue example (examples/vinh-ha-2022): base indicators the Huế profile hides, shown
+again by a layer file, with values as the real published report writes them (2.941,86 ha, 6,9%),
+work everywhere — catalogue, forms, import, QA, ward report, city summary — with no code change."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ EXAMPLE = REPO / "examples" / "vinh-ha-2022"
 CATALOGUE = EXAMPLE / "catalogue.yaml"
 DATA = EXAMPLE / "data"
 UNIT, YEAR = "19906", 2022  # Xã Phú Dương (Huế demo unit); the figures are Vinh Hà's (illustrative mapping)
-NEW = ["POP_HOUSEHOLDS", "POP_PEOPLE", "POOR_HH_PCT", "POOR_NEAR_HH_PCT"]
+NEW = ["AREA_NATURAL_HA", "POP_HOUSEHOLDS", "POP_PEOPLE", "POOR_HH_PCT", "POOR_NEAR_HH_PCT"]
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +28,14 @@ def cat():
 
 def test_catalogue_extends_the_shipped_one(cat):
     shipped = load_catalogue()
-    assert not set(NEW) & set(shipped.indicators)
+    assert not set(NEW) & set(shipped.indicators) and set(NEW) <= shipped.hidden  # defined by base, hidden by hue
     assert set(NEW) <= set(cat.indicators) and set(shipped.indicators) <= set(cat.indicators)
+    assert cat["AREA_NATURAL_HA"].kind == "measure" and cat["POOR_HH_PCT"].decimals == 1
     assert cat.problems() == []
     secs = list(cat.sections)
     assert secs.index("II.6") == secs.index("II.5") + 1  # placed by `after: II.5`
     assert [s.code for s in cat.subsections("II")][-1] == "II.6"
-    assert cat.template_dirs == [str((EXAMPLE / "templates").resolve())]
+    assert cat.template_dirs[0] == str((EXAMPLE / "templates").resolve())  # before the profile's own
     assert cat["POOR_HH_PCT"].numerator == "POOR_HOUSEHOLDS"  # a shipped indicator as numerator
     assert cat.digest != shipped.digest
 
@@ -60,7 +61,8 @@ def test_ward_report_text_and_qa(cat):
     assert figs.illustrative  # real figures, illustrative unit mapping: the report carries the banner
     text = render_section(figs, "II.6")
     assert text == [
-        "Dân số toàn xã: 2.782 hộ, 11.376 khẩu; địa giới hành chính được chia thành 5 thôn dân cư.",
+        "Diện tích đất tự nhiên là 2.941,86 ha. Dân số toàn xã: 2.782 hộ, 11.376 khẩu; địa giới hành chính được "
+        "chia thành 5 thôn dân cư.",
         "Hộ nghèo: 189 hộ, tỷ lệ 6,9%. Hộ cận nghèo: 201 hộ, tỷ lệ 7,34%.",
     ]
     findings = {(f.check, f.code): f for f in check_figures(figs)}

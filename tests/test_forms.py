@@ -48,14 +48,14 @@ def test_xlsx_form_layout(form, cat):
     assert {n: wb.defined_names[n].attr_text for n in ("DANVAN_UNIT", "DANVAN_YEAR", "DANVAN_CATALOGUE")} == {
         "DANVAN_UNIT": "'Số liệu'!$B$2", "DANVAN_YEAR": "'Số liệu'!$B$3", "DANVAN_CATALOGUE": "'Số liệu'!$B$4"}
     assert [c.value for c in ws[7]] == ["Mục", "Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Năm 2023",
-                                        "Số liệu năm 2024", "Ghi chú"]
+                                        "Số liệu năm 2024", "Mức độ", "Ghi chú"]
     codes = rows_by_code(ws)
     assert list(codes) == [i.code for i in cat.data_indicators()]  # derived indicators are not asked for
     r = codes["REV_TOTAL"]
     assert ws.cell(r, 3).value == "Tổng thu ngân sách trên địa bàn (*)" and ws.cell(r, 4).value == "đồng"
     assert ws.cell(r, 5).value == 7967592178  # last year's value, from the store
     assert ws.protection.sheet
-    assert ws.cell(r, 6).protection.locked is False and ws.cell(r, 7).protection.locked is False
+    assert all(ws.cell(r, c).protection.locked is False for c in (6, 7, 8))  # value, qualifier, note
     assert ws.cell(r, 3).protection.locked is True and ws.cell(r, 2).protection.locked is True
     for row in ws.iter_rows(min_row=1):
         for c in row:
@@ -66,11 +66,11 @@ def test_xlsx_form_layout(form, cat):
 def test_xlsx_form_data_validation(form):
     ws = openpyxl.load_workbook(form)[SHEET_DATA]
     codes = rows_by_code(ws)
-    rules = {}
+    rules, qualifier = {}, {}
     for dv in ws.data_validations.dataValidation:
         for rng in dv.sqref.ranges:
             for row in range(rng.min_row, rng.max_row + 1):
-                rules[row] = (dv.type, dv.operator, dv.formula1, dv.formula2)
+                (rules if rng.min_col == 6 else qualifier)[row] = (dv.type, dv.operator, dv.formula1, dv.formula2)
     assert rules[codes["POOR_HOUSEHOLDS"]] == ("whole", "greaterThanOrEqual", "0", None)
     assert rules[codes["CULT_FAMILIES_PCT"]] == ("decimal", "between", "0", "100")
     assert rules[codes["REV_TAX_REGULATED_PCT_PLAN"]] == ("decimal", "greaterThanOrEqual", "0", None)
@@ -78,6 +78,10 @@ def test_xlsx_form_data_validation(form):
     r = codes["REV_TOTAL"]
     assert rules[r][0] == "custom" and f"INT(F{r})" in rules[r][2]
     assert all(dv.showErrorMessage and dv.error and not dv.error.isascii() for dv in ws.data_validations.dataValidation)
+    # a value as written ("hơn 4,5 tỷ") stays possible after a warning; the qualifier is a list beside it
+    assert all(dv.errorStyle == "warning" for dv in ws.data_validations.dataValidation if dv.type != "list")
+    kind, _op, choices, _f2 = qualifier[r]
+    assert kind == "list" and "hơn" in choices and "từ … trở lên" in choices and "dự ước" in choices
 
 
 def test_xlsx_form_text_and_help_sheets(form, cat):
@@ -103,7 +107,7 @@ def test_filled_form_reads_back(form, cat):
     ws = wb[SHEET_DATA]
     codes = rows_by_code(ws)
     ws.cell(codes["REV_TOTAL"], 6).value = 8000000000
-    ws.cell(codes["REV_TOTAL"], 7).value = "Số liệu quyết toán"
+    ws.cell(codes["REV_TOTAL"], 8).value = "Số liệu quyết toán"
     ws.cell(codes["CULT_FAMILIES_PCT"], 6).value = 96.5
     ws.cell(codes["CIT_PERIODIC_CITIZENS"], 6).value = 0
     wb[SHEET_TEXT]["C4"] = "Dòng một.\r\nDòng hai."

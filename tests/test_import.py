@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from danvan.intake.forms import Catalogues
 from danvan.reference.catalogue import load_catalogue
 from danvan.cli.main import main
 from danvan.intake.importer import check_files, format_outcomes, import_files
@@ -71,6 +72,8 @@ def test_corpus(name, store, registry, monkeypatch):
     cat = None
     if spec.get("catalogue"):
         cat = load_catalogue(str(BAD / spec["catalogue"]))
+    if spec.get("profile"):  # the reference report's figures filed under a unit of another province
+        cat = Catalogues(registry=registry, profile=spec["profile"])
     before = dump(store.path)
     outcomes = import_files([BAD / name], store, registry=registry, catalogue=cat, by="corpus")
     (o,) = outcomes

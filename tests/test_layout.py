@@ -30,10 +30,8 @@ PROVENANCE = {"data": "kho test.sqlite sha256:0", "notebook": "ward_report.ipynb
 
 def report_notebook(report, *, extra_tagged: bool = True):
     """A notebook shaped like an executed ward_report.ipynb: one display output per block."""
-    from danvan.report.ward import CHARTS
-
     blocks = [report.header(), report.part("I"), report.part("II")]
-    blocks += [report.chart(name) for name in CHARTS]
+    blocks += [report.chart(name) for name in report.chart_names()]
     blocks += [report.part("III"), report.part("IV"), report.end()]
     cells = [new_markdown_cell("# Ghi chú của người phân tích", metadata={"tags": ["analyst-only"]})]
     for b in blocks:

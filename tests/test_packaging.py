@@ -86,9 +86,10 @@ def test_package_data_is_shipped():
     from importlib import resources
 
     base = resources.files("danvan")
-    for rel in ("reference/data/catalogue.yaml", "reference/data/units.csv", "export/templates/report.html.j2",
-                "export/templates/report.typ",
-                "report/templates/narrative/II.2.md.j2", "report/templates/html/nd30_header.html.j2",
+    for rel in ("reference/data/profiles/base.yaml", "reference/data/profiles/hue.yaml", "reference/data/units.csv",
+                "export/templates/report.html.j2", "export/templates/report.typ",
+                "reference/data/profiles/templates/base/II.ktxh.md.j2",
+                "reference/data/profiles/templates/hue/II.2.md.j2", "report/templates/html/nd30_header.html.j2",
                 "report/static/report.css", "run/templates/portal.html.j2",
                 "run/static/portal.js", "run/static/portal.css"):
         assert (base / rel).is_file(), rel
@@ -125,7 +126,7 @@ def test_info_prints_the_effective_settings(capsys, tmp_path, monkeypatch):
     assert data["store"] == {"path": str(tmp_path / "default-store.sqlite"), "exists": False}  # conftest's DANVAN_DB
     assert data["outputs"] == str(tmp_path / "outputs")
     assert data["unit registries"][-1] == str(tmp_path / "mine.csv")
-    assert data["catalogues"][0].endswith("reference/data/catalogue.yaml")
+    assert any(p.endswith("reference/data/profiles/hue.yaml") for p in data["profiles"]) and data["catalogues"] == []
     assert data["code digest"] == code_digest() and len(code_digest()) == 64
     assert set(data["environment"]) == set(VARIABLES) and data["environment"]["DANVAN_UNITS"].endswith("mine.csv")
     assert {Path(f).name for f in data["fonts"]} >= {"LiberationSerif-Regular.ttf", "LiberationSerif-Bold.ttf"}
@@ -146,7 +147,7 @@ def test_code_digest_covers_sources_and_data(tmp_path):
     (copy / "core" / "__pycache__").mkdir(exist_ok=True)
     (copy / "core" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"cache")
     assert tree_digest(copy) == base
-    for rel in ("core/vnformat.py", "reference/data/catalogue.yaml", "report/templates/html/banner.html.j2"):
+    for rel in ("core/vnformat.py", "reference/data/profiles/hue.yaml", "report/templates/html/banner.html.j2"):
         f = copy / rel
         original = f.read_bytes()
         f.write_bytes(original + b"\n")

@@ -91,8 +91,10 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path):
     hist = store.history(UNIT, 2023, "REV_TOTAL")
     assert [(str(h.value), h.by, h.note) for h in hist] == [("7967592178", "cũ", ""), ("8000000000", "test", "mới")]
     con = sqlite3.connect(path)
-    assert con.execute("SELECT value FROM store_info WHERE key='schema_version'").fetchone()[0] == "2"
+    assert con.execute("SELECT value FROM store_info WHERE key='schema_version'").fetchone()[0] == "3"
+    assert "written" in {r[1] for r in con.execute("PRAGMA table_info(figure_revisions)")}
     con.close()
+    assert store.snapshot(UNIT, 2023)["written"] == {}  # the old rows stay plain figures
 
 
 # ---- crash and concurrency ------------------------------------------------------------------------

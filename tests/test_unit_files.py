@@ -200,10 +200,11 @@ def test_form_import_and_check_of_a_user_unit(tmp_path, capsys, store):
     with open(form, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["unit_code"] for r in rows} == {"19780-01"}
+    assert "POP_HOUSEHOLDS" in {r["indicator"] for r in rows} and len(rows) < 20  # a tổ dân phố's short form
     with open(REPO / "data" / "reference" / "19780" / "2023" / "figures.csv", encoding="utf-8") as fh:
         ref = {r["indicator"]: r["value"] for r in csv.DictReader(fh)}
     for r in rows:
-        r["value"] = {"REV_TOTAL": "1000000"}.get(r["indicator"], ref.get(r["indicator"], ""))
+        r["value"] = {"POP_HOUSEHOLDS": "312"}.get(r["indicator"], ref.get(r["indicator"], ""))
     with open(form, "w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
@@ -211,7 +212,7 @@ def test_form_import_and_check_of_a_user_unit(tmp_path, capsys, store):
     assert main(["import", str(form), "--db", str(store.path)]) == 1  # without the unit file: unknown unit
     assert "unknown_unit" in capsys.readouterr().out
     assert main(["import", str(form), "--db", str(store.path), "--units", str(units)]) == 0
-    assert store.figures("19780-01", 2023)["REV_TOTAL"] == 1000000
+    assert store.figures("19780-01", 2023)["POP_HOUSEHOLDS"] == 312
     capsys.readouterr()
     main(["check", "--unit", "19780-01", "--year", "2023", "--db", str(store.path), "--units", str(units)])
     assert "Tổ dân phố 1 (mã 19780-01), năm 2023" in capsys.readouterr().out
@@ -237,8 +238,13 @@ def test_the_documented_example_file_is_valid():
 
 
 def _import_user_unit_year(tmp_path, store, units: Path, code: str, year: int) -> None:
+    """The reference figures the user unit's report profile has (a tổ dân phố: the khu dân cư's few)."""
+    from danvan.reference.profiles import catalogue_for
+
+    cat = catalogue_for(code, year, registry=load_registry(units))
     with open(REPO / "data" / "reference" / "19780" / "2023" / "figures.csv", encoding="utf-8") as fh:
-        ref = list(csv.DictReader(fh))
+        ref = [r for r in csv.DictReader(fh) if r["indicator"] in cat]
+    ref.append({"indicator": "POP_HOUSEHOLDS", "value": "312"})
     f = tmp_path / f"{code}-{year}.csv"
     with open(f, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)

@@ -13,7 +13,7 @@ from danvan.reference.catalogue import load_catalogue
 from danvan.indicators.fig import Fig
 from danvan.indicators.figures import Figures, load_figures
 from danvan.report.narrative import render_section
-from danvan.report.ward import CHARTS, WardReport
+from danvan.report.ward import WardReport
 from danvan.reference.units import load_registry
 from danvan.core.vnformat import fmt_number, fmt_padded
 
@@ -134,12 +134,12 @@ def test_yoy_sentences_in_the_report_on_demo_data(demo_db):
 
 def test_charts_show_prior_year_only_when_comparable(demo_db):
     demo = WardReport.load("19783", 2023, db=demo_db)
-    spec = CHARTS["budget"](demo.figs)
+    spec = demo.chart_spec("budget")
     assert [name for name, _v in spec.series] == ["Năm 2022", "Năm 2023"]
     assert spec.series[0][1][1] == pytest.approx(float(demo.figs.prior["REV_TOTAL"]) / 1e9)
-    assert [name for name, _v in CHARTS["security"](demo.figs).series] == ["Năm 2022", "Năm 2023"]
+    assert [name for name, _v in demo.chart_spec("security").series] == ["Năm 2022", "Năm 2023"]
     real = WardReport.load("19780", 2023, db=demo_db)
-    assert [name for name, _v in CHARTS["budget"](real.figs).series] == ["Tỷ đồng"]
+    assert [name for name, _v in real.chart_spec("budget").series] == ["Tỷ đồng"]
     # the analysts' rates chart: a chart when comparable, an empty block (nothing shown) otherwise
     assert demo.yoy_chart().kind == "chart"
     empty = real.yoy_chart()

@@ -10,7 +10,7 @@ from ..core.errors import NoDataError, UsageError
 from ..indicators.figures import Figures
 from ..indicators.qa import SEVERITY_VI, Finding, check_unit_year
 from ..reference.units import check_code_format, load_registry
-from .options import absolute_paths, add_db, add_unit_files, parse_year
+from .options import absolute_paths, add_db, add_profile, add_unit_files, parse_year, profile_arg
 
 __all__ = ["register"]
 
@@ -42,7 +42,7 @@ def _cmd_check(args) -> int:
     results, errors = [], 0
     for code in codes:
         figs, findings = check_unit_year(code, args.year, db=db, data_dir=args.data_dir, catalogue_files=cat_files,
-                                         unit_files=unit_files)
+                                         unit_files=unit_files, profile=profile_arg(args.profile))
         if not figs.values and args.parent:
             continue  # a ward without data in a city-wide check: nothing to check
         if not figs.values:
@@ -64,8 +64,8 @@ def _cmd_check(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser(
         "check",
-        help="QA of a unit-year's figures (rates vs their parts, the base explaining a rate, parts vs totals, "
-             "year-over-year jumps, required figures)",
+        help="QA of a unit-year's figures (rates vs their parts, the base explaining a rate, bases other than the "
+             "unit's own totals, parts vs totals, year-over-year jumps, required figures)",
         description="Check one unit-year (or every commune under --parent) and list findings in Vietnamese: "
                     "stated percentages that disagree with their numerator/denominator and the base that would "
                     "explain them, parts that do not sum to totals, year-over-year jumps beyond the indicator's "
@@ -81,6 +81,7 @@ def register(sub) -> None:
     p.add_argument("--data-dir", help="read <DIR>/<unit>/<year>/ files instead of the store")
     p.add_argument("--catalogue", action="append", metavar="YAML",
                    help="extra indicator catalogue file (repeatable; also $DANVAN_CATALOGUE)")
+    add_profile(p)
     add_unit_files(p)
     p.add_argument("--json", action="store_true", help="findings as JSON")
     p.set_defaults(func=_cmd_check)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..core import settings
-from ..reference.catalogue import default_catalogue_path, user_catalogue_paths
+from ..reference.catalogue import profile_files, user_catalogue_paths
 from ..reference.units import DATA_DIR, default_registry_path
 from ..report.charts import font_files
 from ..report.narrative import template_dirs
@@ -21,7 +21,8 @@ def info() -> dict:
         "store": {"path": str(conf.db), "exists": conf.db.exists()},
         "outputs": str(conf.outputs),
         "notebooks": str(conf.notebooks),
-        "catalogues": [str(default_catalogue_path()), *user_catalogue_paths()],
+        "profiles": profile_files(),
+        "catalogues": list(user_catalogue_paths()),
         "templates": list(template_dirs()),
         "unit registries": [str(default_registry_path()), str(DATA_DIR / "crosswalk.csv"),
                             str(DATA_DIR / "aliases.csv"), *conf.units],

@@ -11,24 +11,29 @@ from pathlib import Path
 
 from ..core.errors import UnitCodeError, UnknownUnitError, UsageError
 from ..core.vnformat import fmt_number
-from ..intake.forms import write_form
+from ..intake.forms import Catalogues, write_form
 from ..intake.importer import check_files, format_outcomes, import_files
-from ..intake.validate import closest_code
-from ..reference.catalogue import load_catalogue
+from ..intake.validate import closest_code, written_text
+from ..reference.profiles import catalogue_for, profile_for
 from ..reference.units import check_code_format, load_registry
 from ..store import Store
-from .options import add_db, add_reference
+from .options import add_db, add_reference, profile_arg
 
 __all__ = ["register"]
 
 
 def _reference(args):
-    """The catalogue and unit registry the command works with (shipped + user files)."""
+    """The catalogues (each unit-year's report profile, or ``--profile``, with the ``--catalogue``
+    layers) and the unit registry the command works with (shipped + user files)."""
+    reg = load_registry(*args.unit_files)  # a bad unit file is a UnitFileError (exit 2)
+    return Catalogues(registry=reg, profile=profile_arg(args.profile), catalogue_files=args.catalogue), reg
+
+
+def _unit_catalogue(args, reg, unit, year: int):
     try:
-        cat = load_catalogue(*args.catalogue)
-    except (OSError, ValueError, KeyError) as exc:  # a user file that is not one
+        return catalogue_for(unit, year, registry=reg, profile=profile_arg(args.profile), catalogue_files=args.catalogue)
+    except (OSError, KeyError) as exc:  # a user file that is not one
         raise UsageError(str(exc)) from exc
-    return cat, load_registry(*args.unit_files)  # a bad unit file is a UnitFileError (exit 2)
 
 
 def _store(args) -> Store:
@@ -37,12 +42,14 @@ def _store(args) -> Store:
 
 # ---- form ----------------------------------------------------------------------------------------
 def _cmd_form(args) -> int:
-    cat, reg = _reference(args)
+    _cats, reg = _reference(args)
     check_code_format(args.unit)
     unit = reg.get(args.unit, args.year)  # an alias code resolves to the canonical unit (with a note)
     if args.out and Path(args.out).is_dir():
         raise UsageError(f"--out {args.out} là một thư mục; hãy ghi tên tệp, ví dụ "
                          f"{Path(args.out) / f'bieu-nhap-{unit.code}-{args.year}.xlsx'}")
+    cat = _unit_catalogue(args, reg, unit, args.year)
+    chosen = profile_for(unit, args.year, reg, profile=profile_arg(args.profile))
     fmt = args.format or (Path(args.out).suffix.lstrip(".").lower() if args.out else "xlsx") or "xlsx"
     if fmt not in ("xlsx", "csv"):
         raise UsageError(f"--format must be xlsx or csv, got {fmt!r}")
@@ -56,7 +63,8 @@ def _cmd_form(args) -> int:
     path = write_form(unit.code, args.year, out, fmt=fmt, catalogue=cat, registry=reg, db=args.db)
     print(f"{fmt:4} {path}")
     print(f"Đã lập biểu nhập số liệu năm {args.year} cho {unit.name} (mã {unit.code}); "
-          f"danh mục chỉ tiêu {cat.version}.")
+          f"danh mục chỉ tiêu {cat.version} ({chosen.why}); {len(cat.data_indicators())} chỉ tiêu, "
+          f"{sum(i.required for i in cat.indicators.values())} bắt buộc.")
     return 0
 
 
@@ -88,13 +96,15 @@ def _short_file(path: str) -> str:
 
 
 def _cmd_history(args) -> int:
-    cat, reg = _reference(args)
+    cats, reg = _reference(args)
     store = _store(args).require()
     try:
         unit = reg.get(args.unit, args.year)
         unit_name = unit.name
+        cat = cats.get(unit.code, args.year)
     except (UnitCodeError, UnknownUnitError):  # history of a unit no longer in the registry is still shown
         unit_name = "?"
+        cat = cats.get(None, None)
     head = f"Đơn vị {args.unit} ({unit_name}), năm {args.year}"
 
     if args.section:
@@ -137,7 +147,7 @@ def _cmd_history(args) -> int:
         return 1
     print(f"  {'lần':>3}  {'giá trị':>18}  {'thời điểm (UTC)':25}  {'người nhập':16}  tệp (sha256)")
     for i, r in enumerate(revs, start=1):
-        val = fmt_number(r.value) if r.value is not None else "(đã rút)"
+        val = written_text(ind, r.value, r.written) if r.value is not None else "(đã rút)"
         mark = "  ← hiện hành" if i == len(revs) else ""
         note = f"  ghi chú: {r.note}" if r.note else ""
         demo = "  [minh họa]" if r.illustrative else ""

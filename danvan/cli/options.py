@@ -9,8 +9,8 @@ from pathlib import Path
 from ..core import settings
 from ..export.formats import FORMATS
 
-__all__ = ["add_db", "add_reference", "add_unit_files", "parse_formats", "parse_param", "outputs_dir",
-           "absolute_paths", "parse_year"]
+__all__ = ["add_db", "add_reference", "add_unit_files", "add_profile", "profile_arg", "parse_formats", "parse_param",
+           "outputs_dir", "absolute_paths", "parse_year"]
 
 UNITS_HELP = "user unit file (thôn, tổ dân phố, …; format: docs/units.md; repeatable; also $DANVAN_UNITS)"
 
@@ -22,7 +22,21 @@ def add_db(p: argparse.ArgumentParser) -> None:
 def add_reference(p: argparse.ArgumentParser) -> None:
     p.add_argument("--catalogue", action="append", default=[], metavar="YAML",
                    help="extra indicator catalogue file (repeatable; also $DANVAN_CATALOGUE)")
+    add_profile(p)
     add_unit_files(p)
+
+
+def add_profile(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", metavar="NAME|YAML",
+                   help="report profile (a shipped name such as vinh-long, or your profile file; default: each "
+                        "unit's own, by its province; see docs/profiles.md)")
+
+
+def profile_arg(value: str | None) -> str | None:
+    """``--profile``: a name as given, a file made absolute (the kernel of a notebook runs in notebooks/)."""
+    if not value:
+        return None
+    return str(Path(value).resolve()) if value.endswith((".yaml", ".yml")) else value
 
 
 def add_unit_files(p: argparse.ArgumentParser, *flags: str) -> None:

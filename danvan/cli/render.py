@@ -14,7 +14,8 @@ from ..run.outputs import check_outputs_dir, outputs_lock
 from ..run.render import execute, prepare, write_outcome
 from ..store import Store
 from ..reference.units import load_registry
-from .options import absolute_paths, add_db, add_unit_files, outputs_dir, parse_formats, parse_param, parse_year
+from .options import (absolute_paths, add_db, add_profile, add_unit_files, outputs_dir, parse_formats, parse_param,
+                      parse_year, profile_arg)
 
 __all__ = ["register"]
 
@@ -34,8 +35,12 @@ def _cmd_render(args) -> int:
         params[k] = int(v) if k == "year" and v.strip().isdigit() else v
         if k in ("catalogue", "units") and v:  # the kernel runs in notebooks/: make the files' paths absolute
             params[k] = absolute_paths(path_list(v))
+        if k == "profile" and v:
+            params[k] = profile_arg(v)
     if args.unit_files:
         params["units"] = absolute_paths([*path_list(params.get("units", "")), *args.unit_files])
+    if args.profile:
+        params["profile"] = profile_arg(args.profile)
     outputs = check_outputs_dir(outputs_dir(args.outputs))
     task, bundle = prepare(nb, params, outputs, formats=args.formats)  # bad parameters: nothing made, no kernel
     outcome = execute(task, bundle, engine="fresh" if args.kernel == "fresh" else "warm")
@@ -107,6 +112,7 @@ def register(sub) -> None:
     p.add_argument("-p", "--param", action="append", type=parse_param, metavar="NAME=VALUE",
                    help="other notebook parameter (repeatable)")
     add_db(p)
+    add_profile(p)
     add_unit_files(p)
     p.set_defaults(func=_cmd_render)
 

@@ -12,7 +12,7 @@ from ..run.notebooks import DEFAULT_NOTEBOOK, resolve_notebook
 from ..run.outputs import INDEX, check_outputs_dir
 from ..run.runset import ReportSpec, RunSet, dedupe, expand, load_runset, parse_units
 from ..store import Store
-from .options import absolute_paths, add_db, add_unit_files, outputs_dir, parse_formats
+from .options import absolute_paths, add_db, add_profile, add_unit_files, outputs_dir, parse_formats, profile_arg
 
 __all__ = ["register"]
 
@@ -26,6 +26,8 @@ def _cmd_run(args) -> int:
         if not args.year:
             raise UsageError("give a run set (params/*.yaml) or --year with --units")
         rs = RunSet("ad-hoc", [args.year], [ReportSpec(args.notebook or DEFAULT_NOTEBOOK, parse_units(args.units), {})])
+    if args.profile:
+        rs.profile = profile_arg(args.profile)
     formats = args.formats or rs.formats
     outputs = check_outputs_dir(outputs_dir(args.outputs))  # before any work: a file, read-only, full
     db = str(Path(args.db).resolve()) if args.db else None  # the notebooks run in notebooks/
@@ -79,5 +81,6 @@ def register(sub) -> None:
     p.add_argument("--retry-failed", action="store_true", help="re-render only the reports that failed last time")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_db(p)
+    add_profile(p)
     add_unit_files(p, "--unit-file")  # --units selects the units of an ad hoc run
     p.set_defaults(func=_cmd_run)

@@ -17,6 +17,7 @@ __all__ = [
     "DanvanError",
     "UsageError",
     "NumberParseError",
+    "WrittenParseError",
     "UnitCodeError",
     "UnknownUnitError",
     "SplitLineageError",
@@ -58,6 +59,17 @@ class UsageError(DanvanError):
 # ---- core -------------------------------------------------------------------------------------
 class NumberParseError(DanvanError, ValueError):
     """A text that is not a number in Vietnamese (or plain machine) notation."""
+
+
+class WrittenParseError(NumberParseError):
+    """A figure as written that cannot be read, or is ambiguous ("1,234 hộ", "từ 93 điểm", "100% / 99%").
+    ``code`` is a stable English reason id, ``message_vi`` tells the ward official what to write."""
+
+    def __init__(self, code: str, message: str, message_vi: str, text: str = ""):
+        super().__init__(f"{message} (got {text!r})" if text else message)
+        self.code = code
+        self.message_vi = message_vi
+        self.text = text
 
 
 # ---- reference: units and catalogue -----------------------------------------------------------

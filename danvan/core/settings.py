@@ -26,6 +26,8 @@ __all__ = [
     "project_root",
     "fonts_dir",
     "path_list",
+    "profile_files",
+    "catalogue_files",
     "environment",
     "overridden",
     "PATH_VARIABLES",
@@ -37,7 +39,9 @@ VARIABLES: dict[str, str] = {
     "DANVAN_OUTPUTS": "output root of reports, portal and manifest (default: outputs/ in the checkout, else ./outputs)",
     "DANVAN_NOTEBOOKS": "folder of the report notebooks (default: notebooks/ in the checkout, else ./notebooks)",
     "DANVAN_CATALOGUE": "extra indicator catalogue YAML files, separated by ':' (os.pathsep)",
-    "DANVAN_TEMPLATES": "folders of sentence templates searched before the shipped ones, separated by ':'",
+    "DANVAN_TEMPLATES": "folders of sentence templates searched before the profiles' ones, separated by ':'",
+    "DANVAN_PROFILES": "report profile files of your own (docs/profiles.md), known by name and by their applies_to, "
+                       "separated by ':'",
     "DANVAN_UNITS": "user unit files (thôn, tổ dân phố, …; docs/units.md), separated by ':'",
     "DANVAN_MAX_IMPORT_MB": "largest input file intake accepts, in MB (default 20)",
     "DANVAN_MAX_CSV_ROWS": "most rows intake reads from one CSV file (default 50000; a form sheet: 10000 rows)",
@@ -49,7 +53,8 @@ VARIABLES: dict[str, str] = {
 DEFAULT_MAX_IMPORT_MB = 20.0
 DEFAULT_MAX_CSV_ROWS = 50_000  # a province's tidy file of one year is ~48,000 rows (600 communes x 80)
 #: the variables naming files and folders that a report's kernel reads: Settings field -> variable
-PATH_VARIABLES = {"catalogues": "DANVAN_CATALOGUE", "units": "DANVAN_UNITS", "templates": "DANVAN_TEMPLATES"}
+PATH_VARIABLES = {"catalogues": "DANVAN_CATALOGUE", "units": "DANVAN_UNITS", "templates": "DANVAN_TEMPLATES",
+                  "profiles": "DANVAN_PROFILES"}
 _OVERRIDE_LOCK = threading.RLock()
 
 
@@ -88,6 +93,7 @@ class Settings:
     notebooks: Path
     catalogues: tuple[str, ...]
     templates: tuple[str, ...]
+    profiles: tuple[str, ...]
     units: tuple[str, ...]
     max_import_mb: float
     max_csv_rows: int
@@ -133,6 +139,7 @@ def _current(values: tuple, cwd: str) -> Settings:
             "notebooks", Path.cwd() / "notebooks"),
         catalogues=path_list(env.get("DANVAN_CATALOGUE")),
         templates=path_list(env.get("DANVAN_TEMPLATES")),
+        profiles=path_list(env.get("DANVAN_PROFILES")),
         units=path_list(env.get("DANVAN_UNITS")),
         max_import_mb=_float("DANVAN_MAX_IMPORT_MB", DEFAULT_MAX_IMPORT_MB),
         max_csv_rows=int(_float("DANVAN_MAX_CSV_ROWS", DEFAULT_MAX_CSV_ROWS)),
@@ -140,6 +147,16 @@ def _current(values: tuple, cwd: str) -> Settings:
         test_pause_seconds=_float("DANVAN_TEST_PAUSE_IN_TRANSACTION", None),
         test_pause_marker=env.get("DANVAN_TEST_PAUSE_MARKER") or None,
     )
+
+
+def profile_files() -> tuple[str, ...]:
+    """``$DANVAN_PROFILES`` alone (asked for once per catalogue look-up: cheaper than :func:`current`)."""
+    return path_list(os.environ.get("DANVAN_PROFILES"))
+
+
+def catalogue_files() -> tuple[str, ...]:
+    """``$DANVAN_CATALOGUE`` alone."""
+    return path_list(os.environ.get("DANVAN_CATALOGUE"))
 
 
 def environment() -> dict[str, str]:

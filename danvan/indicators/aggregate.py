@@ -27,7 +27,8 @@ import statistics
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..reference.catalogue import Catalogue, Indicator, catalogue_paths, load_catalogue
+from ..reference.catalogue import Catalogue, Indicator, catalogue_paths
+from ..reference.profiles import catalogue_for, reporting_unit
 from ..reference.units import Unit, load_registry, unit_paths
 from ..store import Store
 from .fig import Fig, derive, shown, shown_text
@@ -100,11 +101,15 @@ class UnitGroup:
         self.derived = {k: derive(catalogue, v) for k, v in self.data.items()}
 
     @classmethod
-    def load(cls, parent_code: str, year: int, *, db=None, data_dir=None, catalogue_files=(), unit_files=()):
+    def load(cls, parent_code: str, year: int, *, db=None, data_dir=None, catalogue_files=(), unit_files=(),
+             profile=None):
+        """Every reporting unit of ``parent_code``, with the catalogue of the parent's report profile
+        (its province's; a commune's own units: theirs; or ``profile``)."""
         reg = load_registry(*unit_paths(unit_files))
         year = int(year)
         parent = reg.get(parent_code, year)
-        cat = load_catalogue(*catalogue_paths(catalogue_files))
+        cat = catalogue_for(reporting_unit(parent, year, reg), year, registry=reg, profile=profile,
+                            catalogue_files=catalogue_paths(catalogue_files))
         wards = reg.descendants(parent.code, year, level=reg.reporting_level(parent))
         store = None if data_dir else Store(db or None).require()
         data, ill = {}, {}

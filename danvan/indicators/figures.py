@@ -1,5 +1,6 @@
-"""One unit-year's figures: loaded from the store (or from files), derived ones computed, each a
-:class:`~danvan.indicators.fig.Fig` that prints itself the way the report writes it.
+"""One unit-year's figures: loaded from the store (or from files) with the catalogue of the
+unit-year's report profile, derived ones computed, each a :class:`~danvan.indicators.fig.Fig` that
+prints itself the way the report writes it (as the unit wrote it, when it wrote more than a number).
 """
 
 from __future__ import annotations
@@ -9,18 +10,22 @@ import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..core.vnformat import round_half_up
+from ..core.written import WrittenValue, from_storage, to_storage
 from ..intake.unitdir import read_unit_dir
-from ..reference.catalogue import Catalogue, Indicator, load_catalogue
+from ..reference.catalogue import Catalogue, Indicator
+from ..reference.profiles import catalogue_for
 from ..reference.units import Unit, UnitRegistry, check_code_format, load_registry, unit_paths
 from ..store import Store
-from .fig import Fig, derive, shown_text
+from .fig import Fig, derive, exact, shown_text
 from .lineage import comparable_prior
 
 __all__ = ["Figures", "load_figures"]
 
 
 class _Namespace:
-    """``v.CODE`` access for templates; unknown codes are an error naming the closest code."""
+    """``v.CODE`` access for templates; a code the profile hides reads as missing, an unknown code is
+    an error naming the closest code (a typo in a template)."""
 
     def __init__(self, figs: "Figures", html: bool):
         self._figs = figs
@@ -29,6 +34,8 @@ class _Namespace:
     def __getattr__(self, code: str) -> Fig:
         if code.startswith("_"):
             raise AttributeError(code)
+        if code in self._figs.catalogue.hidden:
+            return Fig(Indicator(code, code, "", "", "count"), None, html=self._html)
         self._figs.raw(code)  # an unknown code is a KeyError naming the closest known code
         return self._figs.fig(code, html=self._html)
 
@@ -54,10 +61,37 @@ class Figures:
     prior_note: str = ""
     # the unit registry the unit comes from (with the user's own unit files); None: the shipped one
     registry: UnitRegistry | None = field(default=None, repr=False, compare=False)
+    written: dict[str, str] = field(default_factory=dict)  # how values were written (JSON; plain ones absent)
+    notes: dict[str, str] = field(default_factory=dict)  # the unit's note beside a value (form "Ghi chú")
 
     def __post_init__(self):
         self.derived = derive(self.catalogue, self.values)
         self.prior_derived = derive(self.catalogue, self.prior) if self.prior is not None else {}
+        self._wv = {c: self._parse(c, w) for c, w in self.written.items() if c in self.catalogue}
+        self._wv.update(self._derived_bounds())
+
+    def _parse(self, code: str, written: str) -> WrittenValue:
+        ind = self.catalogue[code]
+        return from_storage(str(self.values[code]), written, kind=ind.written_kind, unit=ind.unit)
+
+    def _derived_bounds(self) -> dict[str, WrittenValue]:
+        """A rate computed from a bound or a range ("hơn 100 hộ" / 457) is approximate: "khoảng 22%"."""
+        out = {}
+        for code, value in self.derived.items():
+            ind = self.catalogue[code]
+            if exact(self._wv.get(ind.numerator)) and exact(self._wv.get(ind.denominator)):
+                continue
+            dec = ind.decimals if ind.decimals is not None else 2
+            out[code] = WrittenValue(round_half_up(value, dec), "percent", "%", qualifier="khoang", decimals=dec)
+        return out
+
+    def written_value(self, code: str) -> WrittenValue | None:
+        """How the unit wrote ``code`` (None: a plain figure, or missing)."""
+        return self._wv.get(code)
+
+    def written_json(self, code: str) -> str | None:
+        wv = self._wv.get(code)
+        return None if wv is None else to_storage(wv)[1]
 
     def prior_raw(self, code: str) -> Decimal | None:
         if self.prior is None or code not in self.catalogue:
@@ -73,7 +107,14 @@ class Figures:
 
     def fig(self, code: str, html: bool = False) -> Fig:
         raw = self.raw(code)  # first: an unknown code is a KeyError naming the closest known code
-        return Fig(self.catalogue[code], raw, html=html, prev=self.prior_raw(code), prev_year=self.year - 1)
+        note = self.notes.get(code, "") if self.catalogue.note_mode(code) == "inline" else ""
+        return Fig(self.catalogue[code], raw, html=html, prev=self.prior_raw(code), prev_year=self.year - 1,
+                   written=self._wv.get(code), style=self.catalogue.amount_style, note=note)
+
+    def footnotes(self, section: str) -> list[tuple[Indicator, str]]:
+        """The notes of a section's figures that the profile prints as footnotes."""
+        return [(i, self.notes[i.code]) for i in self.catalogue.in_section(section)
+                if self.notes.get(i.code) and self.catalogue.note_mode(i.code) == "footnote"]
 
     __getitem__ = fig
 
@@ -117,7 +158,7 @@ class Figures:
                     "label": ind.label,
                     "value": None if raw is None else float(raw),
                     "unit": ind.unit,
-                    "text": str(Fig(ind, raw).u),
+                    "text": str(self.fig(ind.code).u),
                 }
             )
         return pd.DataFrame(rows, columns=["section", "code", "label", "value", "unit", "text"])
@@ -133,6 +174,7 @@ def load_figures(
     catalogue_files: tuple[str, ...] = (),
     unit_files=(),
     with_prior: bool = True,
+    profile: str | None = None,
 ) -> Figures:
     """Load a unit-year from the store (default) or, with ``data_dir``, from files laid out as
     ``<data_dir>/<unit>/<year>/{figures.csv,text/*.md,report.yaml}``.
@@ -140,29 +182,34 @@ def load_figures(
     With ``with_prior`` the prior year's figures of the same unit lineage are attached when they
     are comparable (:func:`danvan.indicators.lineage.comparable_prior`), for the year-over-year
     phrases. ``unit_files``: user unit files (docs/units.md), paths or a string of paths separated
-    by ``os.pathsep``. Reading never writes: a missing store is a :class:`~danvan.core.errors.StoreMissingError`.
+    by ``os.pathsep``. ``profile``: a report profile (name or file) instead of the unit's own
+    (:func:`danvan.reference.profiles.profile_for`). Reading never writes: a missing store is a
+    :class:`~danvan.core.errors.StoreMissingError`.
     """
     figs = _load_figures(unit_code, year, db=db, data_dir=data_dir, catalogue=catalogue,
-                         catalogue_files=catalogue_files, reg=load_registry(*unit_paths(unit_files)))
+                         catalogue_files=catalogue_files, reg=load_registry(*unit_paths(unit_files)), profile=profile)
     if with_prior:
         figs.prior, figs.prior_note = comparable_prior(figs, db=db, data_dir=data_dir, reg=figs.registry)
         figs.__post_init__()
     return figs
 
 
-def _load_figures(unit_code, year, *, db, data_dir, catalogue, catalogue_files, reg: UnitRegistry) -> Figures:
+def _load_figures(unit_code, year, *, db, data_dir, catalogue, catalogue_files, reg: UnitRegistry,
+                  profile=None) -> Figures:
     check_code_format(unit_code)
     year = int(year)
-    cat = catalogue or load_catalogue(*catalogue_files)
     unit = reg.get(unit_code, year)
+    cat = catalogue or catalogue_for(unit, year, registry=reg, profile=profile, catalogue_files=catalogue_files)
     if data_dir:
-        d = read_unit_dir(data_dir, unit_code, year, cat)
+        d = read_unit_dir(data_dir, unit_code, year, cat, registry=reg)
         return Figures(unit, year, cat, d.figures, d.texts, d.meta, d.illustrative, d.source, d.fingerprint,
-                       registry=reg)
+                       registry=reg, written=d.written, notes=d.notes)
     store = Store(db or None).require()
     snap = store.snapshot(unit_code, year)
     known = {k: v for k, v in snap["figures"].items() if k in cat}
     return Figures(
         unit, year, cat, known, snap["texts"], snap["meta"], snap["illustrative"],
         f"store {store.path}", snap["fingerprint"], registry=reg,
+        written={k: w for k, w in snap["written"].items() if k in known},
+        notes={k: n for k, n in snap["notes"].items() if k in known},
     )

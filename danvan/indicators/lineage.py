@@ -34,7 +34,8 @@ from pathlib import Path
 from ..core.errors import SplitLineageError, StoreMissingError, UnknownUnitError
 from ..core.vnformat import fmt_short_date
 from ..intake.unitdir import read_unit_dir
-from ..reference.catalogue import Catalogue, catalogue_paths, load_catalogue
+from ..reference.catalogue import Catalogue, catalogue_paths
+from ..reference.profiles import catalogue_for
 from ..reference.units import Unit, UnitRegistry, load_registry, unit_paths
 from ..store import Store
 from .fig import Fig, derive
@@ -291,15 +292,17 @@ class Series:
 
 
 def load_series(unit_code: str, year: int, first_year: int, *, db=None, data_dir=None,
-                catalogue: Catalogue | None = None, catalogue_files=(), unit_files=()) -> Series:
+                catalogue: Catalogue | None = None, catalogue_files=(), unit_files=(), profile=None) -> Series:
     """The series of the unit ``unit_code`` *as it was in* ``year``, from ``first_year`` to ``year``
-    (``unit_files``: user unit files, docs/units.md)."""
+    (``unit_files``: user unit files, docs/units.md), with the catalogue of its report profile in
+    ``year`` (or ``profile``)."""
     year, first_year = int(year), int(first_year)
     if first_year > year:
         raise ValueError(f"first_year {first_year} is after year {year}")
     reg = load_registry(*unit_paths(unit_files))
     unit = reg.get(unit_code, year)
-    cat = catalogue or load_catalogue(*catalogue_paths(catalogue_files))
+    cat = catalogue or catalogue_for(unit, year, registry=reg, profile=profile,
+                                     catalogue_files=catalogue_paths(catalogue_files))
     store = None if data_dir else Store(db or None).require()
     points, errors = [], {}
     for y in range(first_year, year + 1):

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from ..reference.catalogue import Catalogue, load_catalogue
+from ..reference.catalogue import Catalogue
+from ..reference.profiles import catalogue_for
 from ..reference.units import UnitRegistry, load_registry
 from ..store import Store, canonical
 from .unitdir import import_unit_dir, read_unit_dir, reference_root, reference_unit_years
@@ -122,11 +123,11 @@ def generate(unit_code: str, year: int, ref: dict[str, Decimal], cat: Catalogue)
 
 def write_demo_dirs(root: Path, unit_years=None, cat: Catalogue | None = None,
                     registry: UnitRegistry | None = None) -> list[tuple[str, int]]:
-    """Write illustrative unit directories under ``root`` (the layout ``read_unit_dir`` reads)."""
-    cat = cat or load_catalogue()
-    ref_root = reference_root()
-    ref = read_unit_dir(ref_root, *REFERENCE, cat)
+    """Write illustrative unit directories under ``root`` (the layout ``read_unit_dir`` reads): the
+    figures of each unit's own report profile (``cat`` to force one) that the reference unit-year has."""
     reg = registry or load_registry()
+    ref_root = reference_root()
+    ref = read_unit_dir(ref_root, *REFERENCE, registry=reg)
     done = []
     real = set(reference_unit_years(ref_root))
     for code, year in unit_years or demo_unit_years(registry=reg):
@@ -135,7 +136,7 @@ def write_demo_dirs(root: Path, unit_years=None, cat: Catalogue | None = None,
         unit = reg.get(code, year)
         base = root / code / str(year)
         (base / "text").mkdir(parents=True, exist_ok=True)
-        figs = generate(code, year, ref.figures, cat)
+        figs = generate(code, year, ref.figures, cat or catalogue_for(unit, year, registry=reg))
         with open(base / "figures.csv", "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(["unit_code", "year", "indicator", "value"])
@@ -159,10 +160,9 @@ def write_demo_dirs(root: Path, unit_years=None, cat: Catalogue | None = None,
 def load_demo(store: Store, unit_years=None, *, by: str = "danvan demo", registry: UnitRegistry | None = None) -> int:
     """Generate and import the illustrative unit-years into ``store`` (default: Huế city 2021-2024);
     return how many."""
-    cat = load_catalogue()
     reg = registry or load_registry()
     with tempfile.TemporaryDirectory(prefix="danvan-demo-") as tmp:
-        done = write_demo_dirs(Path(tmp), unit_years, cat, reg)
+        done = write_demo_dirs(Path(tmp), unit_years, None, reg)
         for code, year in done:
-            import_unit_dir(store, tmp, code, year, cat=cat, by=by, registry=reg)
+            import_unit_dir(store, tmp, code, year, by=by, registry=reg)
     return len(done)

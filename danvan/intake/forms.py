@@ -2,18 +2,22 @@
 
 The xlsx form has three sheets:
 
-* ``Số liệu``: one row per data indicator (section, code, Vietnamese label, unit, last year's value,
-  the value the ward fills in, a note). Only the value and note cells are unlocked; data validation
-  allows whole numbers for counts and amounts and 0-100 for percentages. Derived indicators
-  (ratios danvan computes) are not asked for. Unit code (as text), year and catalogue version sit
-  in the header cells B2:B4, named ``DANVAN_UNIT``, ``DANVAN_YEAR`` and ``DANVAN_CATALOGUE``.
+* ``Số liệu``: one row per data indicator of the unit's report profile (section, code, Vietnamese
+  label, unit, last year's value, the value the ward fills in, its qualifier "Mức độ" — a list of
+  hơn, trên, gần, khoảng, ước … —, a note). Only the value, qualifier and note cells are unlocked;
+  data validation suggests whole numbers for counts and amounts and 0-100 for percentages, but lets
+  an official type the value as written ("hơn 4,5 tỷ", "10-12", "456/457", "không có") after a
+  warning. Derived indicators (ratios danvan computes) are not asked for. Unit code (as text), year
+  and catalogue version sit in the header cells B2:B4, named ``DANVAN_UNIT``, ``DANVAN_YEAR`` and
+  ``DANVAN_CATALOGUE``.
 * ``Văn bản``: one row per free-text section (section code, title, text cell).
 * ``Hướng dẫn``: instructions in Vietnamese.
 
 The CSV form is the tidy figures layout with helper columns
-(``unit_code,year,section,indicator,label,unit,last_year,value,note``), UTF-8 with a BOM so Excel
-opens it with the right accents. The CSV reader accepts any file with at least
-``unit_code,year,indicator,value`` (``note`` optional, other columns ignored), in UTF-8 (with or
+(``unit_code,year,section,indicator,label,unit,last_year,value,qualifier,note``), UTF-8 with a BOM
+so Excel opens it with the right accents. The CSV reader accepts any file with at least
+``unit_code,year,indicator,value`` (``qualifier`` and ``note`` optional, other columns ignored;
+each row read with the catalogue of its own unit-year's profile), in UTF-8 (with or
 without BOM), UTF-16 (Excel "Unicode Text") or Windows-1258, separated by ``,``, ``;`` or tab.
 TCVN3 (ABC) and VNI bytes are recognised and refused with instructions to convert.
 
@@ -37,29 +41,31 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..core import settings
-from ..core.errors import StoreMissingError
+from ..core.errors import CatalogueError, StoreMissingError
 from ..core.files import KIND_VI, atomic_write, file_kind
 from ..core.sheets import csv_safe, formula_like
 from ..core.vnformat import fmt_number, nfc
+from ..core.written import from_storage, qualifier_choices, to_text
 from ..reference.catalogue import Catalogue, Indicator, load_catalogue
+from ..reference.profiles import catalogue_for, installed_profiles
 from ..reference.units import UnitRegistry, load_registry
 from ..store import Store, canonical
 from .validate import (
+    FAST_INT,
     MAX_FINDINGS,
     Finding,
     FigureRow,
     Place,
     TextEntry,
+    accepted_range,
     check_text,
     closest_code,
-    parse_value,
     parse_year,
     percent_cap,
+    read_value,
     resolve_unit,
-    value_bounds,
 )
 
-_FAST_INT = re.compile(r"-?\d{1,18}\Z")
 
 __all__ = [
     "SHEET_DATA",
@@ -84,14 +90,15 @@ SHEET_HELP = "Hướng dẫn"
 NAME_UNIT, NAME_YEAR, NAME_CATALOGUE = "DANVAN_UNIT", "DANVAN_YEAR", "DANVAN_CATALOGUE"
 HEADER_ROW = 7
 # data sheet columns
-COL_SECTION, COL_CODE, COL_LABEL, COL_UNIT, COL_LAST, COL_VALUE, COL_NOTE = "ABCDEFG"
-H_CODE, H_VALUE, H_NOTE = "Mã chỉ tiêu", "Số liệu năm", "Ghi chú"
+COL_SECTION, COL_CODE, COL_LABEL, COL_UNIT, COL_LAST, COL_VALUE, COL_QUALIFIER, COL_NOTE = "ABCDEFGH"
+H_CODE, H_VALUE, H_QUALIFIER, H_NOTE = "Mã chỉ tiêu", "Số liệu năm", "Mức độ", "Ghi chú"
 H_SECTION, H_TEXT = "Mục", "Nội dung năm"
-CSV_COLUMNS = ["unit_code", "year", "section", "indicator", "label", "unit", "last_year", "value", "note"]
+CSV_COLUMNS = ["unit_code", "year", "section", "indicator", "label", "unit", "last_year", "value", "qualifier",
+               "note"]
 _CSV_REQUIRED = ["unit_code", "year", "indicator", "value"]
 _CSV_ALIASES = {
     "mã đơn vị": "unit_code", "ma_don_vi": "unit_code", "năm": "year", "mã chỉ tiêu": "indicator",
-    "chỉ tiêu": "indicator", "số liệu": "value", "giá trị": "value", "ghi chú": "note",
+    "chỉ tiêu": "indicator", "số liệu": "value", "giá trị": "value", "ghi chú": "note", "mức độ": "qualifier",
 }
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 # A form's data sheet has ~100 rows of 7 cells: these caps are 100 times that, and are checked by
@@ -126,6 +133,7 @@ class ParsedFile:
     unit_code: str | None = None  # xlsx: the form's unit-year
     year: int | None = None
     catalogue_version: str = ""
+    catalogues: dict = field(default_factory=dict)  # (unit, year) -> the Catalogue its rows were read with
 
     @property
     def errors(self) -> list[Finding]:
@@ -151,14 +159,68 @@ def _name(path) -> str:
 # ================================================================================================
 # writing
 # ================================================================================================
-def _last_year(unit_code: str, year: int, db) -> tuple[dict[str, Decimal], dict[str, str]]:
-    """Last year's figures and texts from the store (none without a store). A store that cannot be
-    read is an error (a MachineFault naming how to fix it), never a form silently without them."""
+def _last_year(unit_code: str, year: int, db, cat: Catalogue) -> tuple[dict[str, object], dict[str, str]]:
+    """Last year's value of each figure (a number, or its text when it was not a plain figure: "hơn
+    4,5 tỷ đồng") and last year's texts, from the store (none without a store). A store that cannot
+    be read is an error (a MachineFault naming how to fix it), never a form silently without them."""
     store = Store(db) if db else Store()
     try:
-        return store.figures(unit_code, year - 1), store.texts(unit_code, year - 1)
+        snap = store.snapshot(unit_code, year - 1)
+        texts = store.texts(unit_code, year - 1)
     except StoreMissingError:
         return {}, {}
+    out: dict[str, object] = dict(snap["figures"])
+    for code, written in snap["written"].items():
+        if code in cat:
+            ind = cat[code]
+            out[code] = to_text(from_storage(str(out[code]), written, kind=ind.written_kind, unit=ind.unit))
+    return out, texts
+
+
+class Catalogues:
+    """The catalogue each unit-year of a file is read with: one given for every unit (``fixed``), or
+    each unit-year's own profile (:func:`danvan.reference.profiles.catalogue_for`), cached."""
+
+    def __init__(self, fixed: Catalogue | None = None, *, registry: UnitRegistry | None = None,
+                 profile: str | None = None, catalogue_files=(), profiles=()):
+        self.fixed, self.registry, self.profile = fixed, registry, profile
+        self.catalogue_files, self.profiles = tuple(catalogue_files), tuple(profiles)
+        self._cache: dict = {}
+
+    def made_with(self, version: str, unit: str | None, year: int | None) -> Catalogue | None:
+        """The catalogue a form stamped with catalogue ``version`` was made with (an installed profile
+        whose version is it, or that keeps it as ``compat_catalogue``) — when none was forced and it
+        is not the unit-year's own: an older form is read as it was made."""
+        if self.fixed is not None or self.profile or unit is None or year is None:
+            return None
+        own = self.get(unit, year)
+        if own.accepts_version(version):
+            return None
+        level = own.level
+        for head in installed_profiles(self.profiles):
+            try:
+                cat = load_catalogue(*self.catalogue_files, profile=head["path"], level=level, profiles=self.profiles)
+            except CatalogueError:  # pragma: no cover - an installed profile that does not merge
+                continue
+            if cat.accepts_version(version):
+                return cat
+        return None
+
+    def get(self, unit: str | None, year: int | None) -> Catalogue:
+        if self.fixed is not None:
+            return self.fixed
+        key = (unit, year)
+        if key not in self._cache:
+            if unit is None or year is None:  # unknown unit-year: the codes are still looked up
+                self._cache[key] = load_catalogue(*self.catalogue_files, profile=self.profile, profiles=self.profiles)
+            else:
+                self._cache[key] = catalogue_for(unit, year, registry=self.registry, profile=self.profile,
+                                                 catalogue_files=self.catalogue_files, profiles=self.profiles)
+        return self._cache[key]
+
+
+def _catalogues(catalogue, registry) -> Catalogues:
+    return catalogue if isinstance(catalogue, Catalogues) else Catalogues(catalogue, registry=registry)
 
 
 def _put(ws, row: int, col: int, value=None):
@@ -189,10 +251,16 @@ def _data_sections(cat: Catalogue) -> list[tuple[str, str, list[Indicator]]]:
 HELP_LINES = [
     "HƯỚNG DẪN ĐIỀN BIỂU NHẬP SỐ LIỆU",
     "",
-    "1. Trang «Số liệu»: chỉ nhập vào cột «Số liệu năm …» (cột F) và cột «Ghi chú» (cột G). Các cột khác đã khoá.",
-    "2. Nhập số như bình thường: 7967592178 hoặc 7.967.592.178; tỷ lệ nhập 75,07 (không cần dấu %).",
-    "3. Số tiền ghi bằng đồng (không ghi «triệu», «tỷ»). Số lượng (hộ, người, tin, …) là số nguyên, không âm.",
-    "4. Chưa có số liệu thì ĐỂ TRỐNG ô. Nếu số liệu bằng không thì ghi 0. Ô trống và ô ghi 0 khác nhau.",
+    "1. Trang «Số liệu»: chỉ nhập vào cột «Số liệu năm …» (cột F), cột «Mức độ» (cột G) và cột «Ghi chú» "
+    "(cột H). Các cột khác đã khoá.",
+    "2. Nhập số như bình thường: 7967592178 hoặc 7.967.592.178; tỷ lệ nhập 75,07 (không cần dấu %); số đo có "
+    "phần thập phân ghi dấu phẩy: 2.941,86 (ha).",
+    "3. Ghi số liệu đúng như báo cáo viết: nếu báo cáo viết «hơn 4,5 tỷ đồng», «gần 2 tỷ», «khoảng 15 km», hãy "
+    "ghi con số vào cột F (4,5 tỷ) và chọn từ «hơn», «gần», «khoảng», «ước», «dưới», «từ … trở lên» … ở cột G. "
+    "Cột F cũng nhận cả cụm chữ: «hơn 4,5 tỷ», «25 tỷ 355 triệu», khoảng «10-12» (%), tỷ số «456/457» (hộ), "
+    "«không có»; Excel sẽ hỏi lại, chọn Yes (Có) để giữ.",
+    "4. Chưa có số liệu thì ĐỂ TRỐNG ô. Nếu số liệu bằng không thì ghi 0 (hoặc «không có»). Ô trống và ô ghi 0 "
+    "khác nhau. Số lượng (hộ, người, tin, …) là số nguyên, không âm.",
     "5. Không dùng công thức trong ô số liệu. Nếu đã tính bằng công thức, hãy sao chép rồi dán giá trị "
     "(Paste Special > Values / Dán giá trị).",
     "6. Không đổi tên, không ẩn, không xoá trang tính; không chèn hay xoá cột; không gộp ô (Merge).",
@@ -200,11 +268,32 @@ HELP_LINES = [
     "8. Các chỉ tiêu tỷ lệ do danvan tự tính (ví dụ tỷ lệ thu so với dự toán) không có trong biểu.",
     "9. Trang «Văn bản»: mỗi mục một ô, viết đoạn văn như trong báo cáo; xuống dòng trong ô bằng Alt+Enter. "
     "Không bắt đầu nội dung bằng dấu =, +, @.",
-    "10. Cột «Năm trước» là số liệu đã có trong kho để đối chiếu; không cần sửa.",
+    "10. Cột «Năm trước» là số liệu đã có trong kho để đối chiếu; không cần sửa. Cột «Ghi chú» ghi giải thích "
+    "của đơn vị; báo cáo in ghi chú ở những chỉ tiêu mà đề cương của tỉnh quy định.",
     "11. Lưu tệp dạng Excel (.xlsx) rồi gửi lại. Cán bộ tổng hợp kiểm tra bằng lệnh «danvan validate TỆP» "
     "và nhập bằng «danvan import TỆP»; mỗi lỗi ghi rõ ô (ví dụ F14), chỉ tiêu và cách sửa.",
     "12. Mỗi lần nhập lại, số liệu cũ vẫn được lưu trong lịch sử (danvan history).",
 ]
+
+
+def _form_of(unit_code: str, year, catalogue: Catalogue | None, registry: UnitRegistry | None, db):
+    """``(unit, year, catalogue, last year's values, last year's texts)`` of a form: the unit-year's
+    own report profile unless a catalogue is given."""
+    reg = registry or load_registry()
+    year = int(year)
+    unit = reg.get(unit_code, year)
+    cat = catalogue or catalogue_for(unit, year, registry=reg)
+    return unit, year, cat, *_last_year(unit_code, year, db, cat)
+
+
+def unit_text(ind: Indicator, most: int = 3) -> str:
+    """The unit column of a form: the unit and the other names it may be written with
+    ("tổ (hoặc thôn, tổ dân phố, ấp …)")."""
+    others = [a for a in ind.unit_aliases if a != ind.unit]
+    if not others:
+        return ind.unit
+    more = " …" if len(others) > most else ""
+    return f"{ind.unit} (hoặc {', '.join(others[:most])}{more})"
 
 
 def write_xlsx_form(
@@ -222,11 +311,7 @@ def write_xlsx_form(
     from openpyxl.workbook.defined_name import DefinedName
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    cat = catalogue or load_catalogue()
-    reg = registry or load_registry()
-    unit = reg.get(unit_code, int(year))
-    year = int(year)
-    last, last_texts = _last_year(unit_code, year, db)
+    unit, year, cat, last, last_texts = _form_of(unit_code, year, catalogue, registry, db)
 
     wb = Workbook()
     ws = wb.active
@@ -247,12 +332,14 @@ def write_xlsx_form(
     _put(ws, 3, 2, year)
     for col, value in enumerate(("Danh mục chỉ tiêu:", cat.version, FORM_VERSION), start=1):
         _put(ws, 4, col, value)
-    _put(ws, 5, 1, f"Chỉ nhập vào cột «{H_VALUE} {year}» và cột «{H_NOTE}». Để trống nếu chưa có số liệu; "
-                   "ghi 0 nếu bằng không. Xem trang «Hướng dẫn».").font = Font(italic=True)
+    _put(ws, 5, 1, f"Chỉ nhập vào cột «{H_VALUE} {year}», cột «{H_QUALIFIER}» (hơn, gần, khoảng …) và cột "
+                   f"«{H_NOTE}». Để trống nếu chưa có số liệu; ghi 0 nếu bằng không. Xem trang «Hướng dẫn»."
+         ).font = Font(italic=True)
     for c in ("A2", "A3", "A4"):
         ws[c].font = bold
     ws["B2"].font = ws["B3"].font = bold
-    headers = [H_SECTION, H_CODE, "Chỉ tiêu", "Đơn vị tính", f"Năm {year - 1}", f"{H_VALUE} {year}", H_NOTE]
+    headers = [H_SECTION, H_CODE, "Chỉ tiêu", "Đơn vị tính", f"Năm {year - 1}", f"{H_VALUE} {year}", H_QUALIFIER,
+               H_NOTE]
     for i, h in enumerate(headers):
         cell = _put(ws, HEADER_ROW, i + 1, h)
         cell.font = bold
@@ -265,25 +352,39 @@ def write_xlsx_form(
                                  allow_blank=True),
         "percent": DataValidation(type="decimal", operator="between", formula1="0", formula2="100", allow_blank=True),
         "rate": DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True),
+        "measure": DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True),
     }
+    as_written = (" Nếu báo cáo viết kèm chữ (hơn 4,5 tỷ; 10-12; 456/457; không có), có thể ghi cả cụm chữ: "
+                  "chọn Yes (Có) để giữ.")
     messages = {
         "count": ("Số nguyên không âm", "Nhập một số nguyên không âm, ví dụ 1109. Để trống nếu chưa có số liệu."),
         "signed": ("Số nguyên", "Nhập số nguyên; số giảm ghi dấu trừ, ví dụ -8."),
         "percent": ("Tỷ lệ %", "Nhập tỷ lệ từ 0 đến 100, ví dụ 75,07 (không cần dấu %)."),
         "rate": ("Tỷ lệ % so với kế hoạch", "Nhập tỷ lệ không âm, ví dụ 112 (không cần dấu %)."),
-        "amount": ("Số tiền (đồng)", "Nhập số tiền bằng đồng, số nguyên không âm, ví dụ 7967592178."),
+        "amount": ("Số tiền (đồng)", "Nhập số tiền bằng đồng, ví dụ 7967592178 (hoặc 4,5 tỷ)."),
+        "measure": ("Số đo", "Nhập số đo, phần thập phân ghi dấu phẩy, ví dụ 2941,86."),
     }
-    for key, dv in validations.items():
+
+    def explain(dv, key: str) -> None:
         title, msg = messages[key]
-        dv.errorTitle, dv.error, dv.promptTitle, dv.prompt = "Số liệu không hợp lệ", msg, title, msg
+        dv.errorTitle, dv.error, dv.promptTitle, dv.prompt = "Số liệu không hợp lệ", msg + as_written, title, msg
+        dv.errorStyle = "warning"  # the value as written ("hơn 4,5 tỷ") stays possible after a warning
         dv.showErrorMessage = dv.showInputMessage = True
+
+    for key, dv in validations.items():
+        explain(dv, key)
         ws.add_data_validation(dv)
+    choices = DataValidation(type="list", formula1='"' + ",".join(qualifier_choices()) + '"', allow_blank=True)
+    choices.errorTitle, choices.error = "Mức độ", "Chọn một từ trong danh sách (hơn, gần, khoảng …) hoặc để trống."
+    choices.promptTitle, choices.prompt = "Mức độ", "Để trống nếu số liệu là số chính xác; chọn hơn, gần, khoảng … nếu báo cáo viết như vậy."
+    choices.showErrorMessage = choices.showInputMessage = True
+    ws.add_data_validation(choices)
 
     r = HEADER_ROW + 1
     for sec_code, sec_title, inds in _data_sections(cat):
         _put(ws, r, 1, sec_code).font = bold
         _put(ws, r, 3, sec_title).font = bold
-        for col in range(1, 8):
+        for col in range(1, 9):
             ws.cell(r, col).fill = sec_fill
         ws.cell(r, 3).alignment = wrap
         r += 1
@@ -291,18 +392,23 @@ def write_xlsx_form(
             _put(ws, r, 1, ind.section)
             _put(ws, r, 2, ind.code).font = grey
             _put(ws, r, 3, ind.label + (" (*)" if ind.required else "")).alignment = wrap
-            _put(ws, r, 4, ind.unit)
-            fmt = "0.00" if ind.is_rate else "#,##0"
+            _put(ws, r, 4, unit_text(ind)).alignment = wrap
+            fmt = "0.00" if ind.is_rate else "General" if ind.kind == "measure" else "#,##0"
             prev = last.get(ind.code)
             if prev is not None:
-                c = ws.cell(r, 5, int(prev) if prev == prev.to_integral_value() else float(prev))
+                shown = prev if isinstance(prev, str) else int(prev) if prev == prev.to_integral_value() else float(prev)
+                c = ws.cell(r, 5, shown)
                 c.number_format = fmt
                 c.font = grey
             v = ws.cell(r, 6)
             v.number_format = fmt
             v.protection = unlocked
             v.fill = input_fill
-            n = ws.cell(r, 7)
+            q = ws.cell(r, 7)
+            q.protection = unlocked
+            q.fill = input_fill
+            choices.add(f"{COL_QUALIFIER}{r}")
+            n = ws.cell(r, 8)
             n.protection = unlocked
             n.alignment = wrap
             ref = f"{COL_VALUE}{r}"
@@ -312,15 +418,15 @@ def write_xlsx_form(
                 # whole numbers of any size (Excel's "whole number" rule stops at 2^31)
                 dv = DataValidation(type="custom", formula1=f"AND(ISNUMBER({ref}),{ref}>=0,{ref}=INT({ref}))",
                                     allow_blank=True)
-                title, msg = messages["amount"]
-                dv.errorTitle, dv.error, dv.promptTitle, dv.prompt = "Số liệu không hợp lệ", msg, title, msg
-                dv.showErrorMessage = dv.showInputMessage = True
+                explain(dv, "amount")
                 ws.add_data_validation(dv)
                 dv.add(ref)
-            else:
+            elif ind.kind == "measure" and not ind.signed:
+                validations["measure"].add(ref)
+            elif ind.kind != "measure":
                 validations["signed" if ind.signed else "count"].add(ref)
             r += 1
-    for col, width in zip("ABCDEFG", (7, 30, 70, 12, 16, 20, 32)):
+    for col, width in zip("ABCDEFGH", (7, 30, 70, 12, 16, 20, 12, 32)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = f"F{HEADER_ROW + 1}"
     ws.protection.sheet = True
@@ -391,17 +497,16 @@ def write_csv_form(
     db=None,
 ) -> Path:
     """Write the CSV form (UTF-8 with BOM, one row per data indicator, ``value`` empty)."""
-    cat = catalogue or load_catalogue()
-    (registry or load_registry()).get(unit_code, int(year))
-    last, _texts = _last_year(unit_code, int(year), db)
+    _unit, year, cat, last, _texts = _form_of(unit_code, year, catalogue, registry, db)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
     for _sec, _title, inds in _data_sections(cat):
         for ind in inds:
             prev = last.get(ind.code)
-            w.writerow([csv_safe(v) for v in (unit_code, int(year), ind.section, ind.code, ind.label, ind.unit,
-                                              canonical(prev) if prev is not None else "", "", "")])
+            shown = "" if prev is None else prev if isinstance(prev, str) else canonical(prev)
+            w.writerow([csv_safe(v) for v in (unit_code, int(year), ind.section, ind.code, ind.label, unit_text(ind),
+                                              shown, "", "", "")])
     out = Path(path)
     atomic_write(out, "\ufeff" + buf.getvalue(), what="biểu nhập số liệu")
     return out
@@ -423,10 +528,14 @@ def write_form(unit_code: str, year: int, path, *, fmt: str | None = None, **kw)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def read_file(path, *, catalogue: Catalogue | None = None, registry: UnitRegistry | None = None) -> ParsedFile:
-    """Read an xlsx form or a CSV file (by content and suffix). Never raises on bad content."""
-    cat = catalogue or load_catalogue()
+def read_file(path, *, catalogue: "Catalogue | Catalogues | None" = None,
+              registry: UnitRegistry | None = None) -> ParsedFile:
+    """Read an xlsx form or a CSV file (by content and suffix). Never raises on bad content.
+
+    ``catalogue``: one catalogue for every unit of the file, or a :class:`Catalogues` (default: each
+    unit-year's own profile)."""
     reg = registry or load_registry()
+    cat = _catalogues(catalogue, reg)
     name = _name(path)
     p = Path(path)
     suffix = p.suffix.lower()
@@ -479,6 +588,8 @@ def _guarded(reader, data, pf: ParsedFile, cat, reg, rule: str, **kw) -> ParsedF
     odd file cannot stop a batch."""
     try:
         reader(data, pf, cat, reg, **kw)
+    except CatalogueError:  # a unit-year's catalogue (a user's file) is wrong, not this file
+        raise
     except Exception as exc:
         pf.rows.clear()
         pf.texts.clear()
@@ -651,8 +762,9 @@ def _formula_text(cell) -> str:
     return text if text.startswith("=") else "=" + text
 
 
-def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegistry) -> ParsedFile:
-    """Fill ``pf`` from the bytes of an xlsx form."""
+def read_xlsx_bytes(data: bytes, pf: ParsedFile, cats, reg: UnitRegistry) -> ParsedFile:
+    """Fill ``pf`` from the bytes of an xlsx form (``cats``: a Catalogue or :class:`Catalogues`)."""
+    cats = _catalogues(cats, reg)
     if not _check_zip(data, pf):
         return pf
     wb = _load_workbook(data, pf)
@@ -701,6 +813,8 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegist
                     cols["code"] = c.column_letter
                 elif f.startswith(_fold(H_VALUE)):
                     cols.setdefault("value", c.column_letter)
+                elif f == _fold(H_QUALIFIER):
+                    cols["qualifier"] = c.column_letter
                 elif f == _fold(H_NOTE):
                     cols["note"] = c.column_letter
             break
@@ -726,12 +840,16 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegist
         unit, fs = resolve_unit(unit_cell.value, year, reg, cell_place(unit_cell))
         pf.findings += fs
     pf.unit_code, pf.year = unit, year
+    cat = cats.get(unit, year)
     if cat_cell is not None and _cell_text(cat_cell.value):
         pf.catalogue_version = _cell_text(cat_cell.value)
-        if pf.catalogue_version != cat.version:
+        cat = cats.made_with(pf.catalogue_version, unit, year) or cat
+        if not cat.accepts_version(pf.catalogue_version):
             pf.findings.append(cell_place(cat_cell).finding(
                 "catalogue_version_differs", "biểu được lập theo một phiên bản danh mục chỉ tiêu khác; các mã chỉ "
                 "tiêu vẫn được kiểm tra theo danh mục hiện hành", found=pf.catalogue_version, expected=cat.version))
+    if unit is not None and year is not None:
+        pf.catalogues[(unit, year)] = cat
 
     if header_row is None or "value" not in cols:
         missing = H_CODE if header_row is None else f"{H_VALUE} …"
@@ -756,6 +874,7 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegist
     ci = column_index_from_string
     c_code, c_value = ci(cols["code"]) - 1, ci(cols["value"]) - 1
     c_note = ci(cols["note"]) - 1 if "note" in cols else None
+    c_qual = ci(cols["qualifier"]) - 1 if "qualifier" in cols else None
     formulas: list = []
     hidden_rows, hidden_cols = _hidden(ws)
     _hidden_columns(ws, pf, header_row, [c for c in (c_value, c_note) if c is not None], hidden_cols)
@@ -763,6 +882,7 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegist
         code_cell = row[c_code] if c_code < len(row) else None
         vcell = row[c_value] if c_value < len(row) else None
         ncell = row[c_note] if c_note is not None and c_note < len(row) else None
+        qcell = row[c_qual] if c_qual is not None and c_qual < len(row) else None
         code = _cell_text(code_cell.value) if code_cell is not None else ""
         vraw = vcell.value if vcell is not None else None
         blank_value = vraw is None or (isinstance(vraw, str) and not vraw.strip())
@@ -786,10 +906,9 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegist
                     expected="ô trống"))
             continue
         if code not in cat:
-            hint = closest_code(code, cat.indicators) if len(pf.findings) < MAX_FINDINGS else None
             pf.findings.append(cell_place(code_cell).finding(
-                "unknown_indicator", "mã chỉ tiêu không có trong danh mục" + (f"; có phải là {hint}?" if hint else ""),
-                indicator=code, found=code, expected=hint or "một mã trong danh mục"))
+                "unknown_indicator", **_unknown_code(code, cat, hint=len(pf.findings) < MAX_FINDINGS),
+                indicator=code, found=code))
             continue
         ind = cat[code]
         pf.slots.setdefault(code, cell_place(vcell) if vcell is not None else Place(name, sheet))
@@ -820,13 +939,15 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegist
             continue
         if unit is None or year is None:
             continue
-        value, fs = parse_value(vraw, ind, cell_place(vcell), number_format=vcell.number_format or "")
+        qual = _cell_text(qcell.value) if qcell is not None else ""
+        value, written, fs = read_value(vraw, ind, cell_place(vcell), number_format=vcell.number_format or "",
+                                        qualifier=qual)
         pf.findings += fs
         if value is None:
             pf.invalid.add(code)
         if value is not None:
             pf.rows.append(FigureRow(unit, year, code, value, vraw, note, sheet, vcell.coordinate, vcell.row,
-                                     vcell.column_letter))
+                                     vcell.column_letter, written))
     if formulas:
         cached = _load_workbook(data, ParsedFile(name, "xlsx"), data_only=True)
         for vcell, ind in formulas:
@@ -842,6 +963,18 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegist
     if wt is not None:
         _read_text_sheet(wt, pf, cat, unit, year)
     return pf
+
+
+def _unknown_code(code: str, cat: Catalogue, *, hint: bool = True) -> dict:
+    """Message and expectation of an indicator code the unit's catalogue does not have: a typo (with
+    the closest code, unless ``hint`` is False: a hint costs a fuzzy search, none once the findings
+    shown are full), or an indicator its report profile hides."""
+    if code in cat.hidden:
+        return {"message": f"chỉ tiêu này không có trong đề cương báo cáo của đơn vị ({cat.profile}); bỏ dòng này, "
+                           "hoặc dùng tệp đề cương riêng có chỉ tiêu đó (show)", "expected": "một mã trong đề cương"}
+    close = closest_code(code, cat.indicators) if hint else None
+    return {"message": "mã chỉ tiêu không có trong danh mục" + (f"; có phải là {close}?" if close else ""),
+            "expected": close or "một mã trong danh mục"}
 
 
 def _hidden(ws) -> tuple[set[int], set[int]]:
@@ -1090,7 +1223,7 @@ _TABLES: dict[int, tuple] = {}
 
 
 def _int_bounds(ind: Indicator) -> tuple[int, int]:
-    lo, hi = value_bounds(ind)
+    lo, hi = accepted_range(ind)
     return (int(lo) if lo is not None else -(10 ** 18)), (int(hi) if hi is not None else 10 ** 18)
 
 
@@ -1112,10 +1245,12 @@ def _csv_rows_over(text: str, delim: str, cap: int) -> bool:
     return sum(1 for _ in zip(range(cap + 2), csv.reader(io.StringIO(text, newline=""), delimiter=delim))) > cap + 1
 
 
-def read_csv_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegistry, *,
+def read_csv_bytes(data: bytes, pf: ParsedFile, cats, reg: UnitRegistry, *,
                    max_rows: int | None = None) -> ParsedFile:
-    """Fill ``pf`` from the bytes of a CSV file (tidy figures or the CSV form); at most ``max_rows``
+    """Fill ``pf`` from the bytes of a CSV file (tidy figures or the CSV form); each row is read with
+    the catalogue of its unit-year (``cats``: a Catalogue or :class:`Catalogues`); at most ``max_rows``
     data rows (default :func:`max_csv_rows`), else one ``too_many_rows`` finding and nothing read."""
+    cats = _catalogues(cats, reg)
     name = pf.path
     text, enc, problem = decode_csv_bytes(data)
     pf.encoding = enc
@@ -1167,13 +1302,11 @@ def read_csv_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegistr
             found=delim.join(header)[:80], expected=",".join(_CSV_REQUIRED)))
         return pf
     i_unit, i_year, i_ind, i_val = (cols[c] for c in _CSV_REQUIRED)
-    i_note = cols.get("note")
+    i_note, i_qual = cols.get("note"), cols.get("qualifier")
     width = len(header)
     uy_cache: dict[tuple, tuple] = {}
     year_cache: dict[str, tuple] = {}
-    inds = cat.indicators
-    derived, plain = _tables(cat)
-    fast_int = _FAST_INT.match
+    fast_int = FAST_INT.match
     findings = pf.findings
     rows_out = pf.rows
     try:
@@ -1192,30 +1325,15 @@ def read_csv_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegistr
                     continue
             line = reader.line_num
             code = rec[i_ind]
-            ind = inds.get(code)
-            if ind is None:
-                code = code.strip()
-                ind = inds.get(code)
             raw = rec[i_val]
-            if ind is None:
+            if not code or code[0] == " " or code[-1] == " ":
+                code = code.strip()
                 if not code:
                     if raw.strip():
                         findings.append(Place(name, row=line, column="indicator").finding(
                             "value_without_indicator", "dòng có số liệu nhưng không có mã chỉ tiêu", found=raw.strip(),
                             expected="mã chỉ tiêu"))
                     continue
-                # (a hint costs a fuzzy search: none once the findings shown are full)
-                hint = closest_code(code, inds) if len(findings) < MAX_FINDINGS else None
-                findings.append(Place(name, row=line, column="indicator").finding(
-                    "unknown_indicator", "mã chỉ tiêu không có trong danh mục" + (f"; có phải là {hint}?" if hint else ""),
-                    indicator=code, found=code, expected=hint or "một mã trong danh mục"))
-                continue
-            if code in derived:
-                if raw.strip():
-                    findings.append(Place(name, row=line, column="value").finding(
-                        "derived_not_accepted", "chỉ tiêu này do danvan tự tính từ các số liệu khác, không nhập", ind,
-                        found=raw.strip(), expected="bỏ dòng này"))
-                continue
             key = (rec[i_unit], rec[i_year])
             uy = uy_cache.get(key)
             if uy is None:
@@ -1226,8 +1344,23 @@ def read_csv_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegistr
                     findings.extend(yres[1])
                 ures = resolve_unit(key[0].strip(), yres[0], reg, Place(name, row=line, column="unit_code"))
                 findings.extend(ures[1])
-                uy = uy_cache[key] = (ures[0], yres[0])
-            unit, year = uy
+                cat = cats.get(ures[0], yres[0])
+                if ures[0] is not None and yres[0] is not None:
+                    pf.catalogues[(ures[0], yres[0])] = cat
+                uy = uy_cache[key] = (ures[0], yres[0], cat, *_tables(cat))
+            unit, year, cat, derived, plain = uy
+            ind = cat.indicators.get(code)
+            if ind is None:
+                findings.append(Place(name, row=line, column="indicator").finding(
+                    "unknown_indicator", **_unknown_code(code, cat, hint=len(findings) < MAX_FINDINGS),
+                    indicator=code, found=code))
+                continue
+            if code in derived:
+                if raw.strip():
+                    findings.append(Place(name, row=line, column="value").finding(
+                        "derived_not_accepted", "chỉ tiêu này do danvan tự tính từ các số liệu khác, không nhập", ind,
+                        found=raw.strip(), expected="bỏ dòng này"))
+                continue
             note = ""
             if i_note is not None and i_note < len(rec) and rec[i_note].strip():
                 note = _clean_text(rec[i_note])
@@ -1235,20 +1368,22 @@ def read_csv_bytes(data: bytes, pf: ParsedFile, cat: Catalogue, reg: UnitRegistr
                 if fs:
                     findings.extend(fs)
                     note = ""
+            qual = rec[i_qual].strip() if i_qual is not None and i_qual < len(rec) else ""
             bounds = plain.get(code)
-            if bounds is not None and fast_int(raw) and bounds[0] <= int(raw) <= bounds[1]:
+            written = None
+            if bounds is not None and not qual and fast_int(raw) and bounds[0] <= int(raw) <= bounds[1]:
                 value = Decimal(raw)
             else:
                 if not raw or not raw.strip():
                     continue
-                value, fs = parse_value(raw, ind, Place(name, row=line, column="value"))
+                value, written, fs = read_value(raw, ind, Place(name, row=line, column="value"), qualifier=qual)
                 if fs:
                     findings.extend(fs)
                 if value is None:
                     pf.invalid.add(code)
             if value is None or unit is None or year is None:
                 continue
-            rows_out.append(FigureRow(unit, year, code, value, raw, note, "", "", line, "value"))
+            rows_out.append(FigureRow(unit, year, code, value, raw, note, "", "", line, "value", written))
     except csv.Error as exc:
         findings.append(Place(name, row=reader.line_num).finding(
             "csv_malformed", f"tệp CSV sai cấu trúc ({exc}); hãy mở bằng Excel và lưu lại dạng CSV UTF-8",

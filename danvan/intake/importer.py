@@ -37,10 +37,10 @@ from pathlib import Path
 from ..core import settings
 from ..core.errors import DiskFull, MachineFault, NotWritable, StoreDamaged
 from ..core.procs import exit_with_parent
-from ..reference.catalogue import Catalogue, load_catalogue
+from ..reference.catalogue import Catalogue
 from ..reference.units import load_registry
 from ..store import ImportResult, Store, canonical, store_fault
-from .forms import read_file
+from .forms import Catalogues, read_file
 from .validate import Place, cap_findings, check_unit_year
 
 __all__ = ["FileOutcome", "check_files", "import_files", "format_outcomes"]
@@ -57,9 +57,10 @@ class FileOutcome:
     sha256: str = ""
     findings: list = field(default_factory=list)  # validate.Finding
     status: str = "checked"  # checked | rejected | held | written | unchanged | failed
-    figures: list = field(default_factory=list)  # (unit, year, indicator, canonical text, note) to write
+    figures: list = field(default_factory=list)  # (unit, year, indicator, canonical text, note, written) to write
     texts: dict = field(default_factory=dict)  # (unit, year, section) -> body
     unit_years: list = field(default_factory=list)
+    catalogues: list = field(default_factory=list)  # the catalogues (report profiles) its unit-years were read with
     result: ImportResult | None = None
     fault: MachineFault | None = None  # the machine fault that stopped the write (exit code 4)
     notes: list = field(default_factory=list)  # Vietnamese remarks about the store (not findings)
@@ -68,7 +69,8 @@ class FileOutcome:
     # kept from the check until the file is written, to re-check relations inside the transaction:
     # (unit, year) -> the file's rows, and the stored values the check compared them with
     groups: dict = field(default_factory=dict, repr=False)
-    bases: dict = field(default_factory=dict, repr=False)
+    bases: dict = field(default_factory=dict, repr=False)  # (unit, year) -> (values, written)
+    group_cats: dict = field(default_factory=dict, repr=False)  # (unit, year) -> the catalogue it was read with
     invalid: set = field(default_factory=set, repr=False)
     slots: dict | None = field(default=None, repr=False)
 
@@ -95,7 +97,7 @@ class FileOutcome:
 
     def release(self) -> None:
         """Drop what only the relation check inside the write transaction needs (large batches)."""
-        self.groups, self.bases, self.invalid, self.slots = {}, {}, set(), None
+        self.groups, self.bases, self.group_cats, self.invalid, self.slots = {}, {}, {}, set(), None
 
 
 class _Current:
@@ -108,11 +110,12 @@ class _Current:
         if store is not None and store.exists():
             self.con = store.connect(readonly=True)
 
-    def get(self, unit: str, year: int) -> dict[str, Decimal]:
+    def get(self, unit: str, year: int) -> tuple[dict[str, Decimal], dict[str, str]]:
+        """``(values, written)`` of a unit-year (how values were written, for those not plain)."""
         if self.con is None:
-            return {}
+            return {}, {}
         with self.store.guarded():
-            return Store.current_values(self.con, unit, year)
+            return Store.current_state(self.con, unit, year)
 
     def close(self) -> None:
         if self.con is not None:
@@ -163,7 +166,7 @@ def _checked(paths, *, store, cat, reg, workers: int | None = None, overlay: boo
     """
     paths = list(paths)
     current = _Current(store)
-    pending_values: dict[tuple[str, int], dict[str, Decimal]] = {}
+    pending_values: dict[tuple[str, int], tuple[dict[str, Decimal], dict[str, str]]] = {}
     try:
         for pf in _parsed(paths, cat, reg, _auto_workers(len(paths), workers)):
             name = pf.path
@@ -172,14 +175,22 @@ def _checked(paths, *, store, cat, reg, workers: int | None = None, overlay: boo
             for r in pf.rows:
                 groups[(r.unit_code, r.year)].append(r)
             slots = pf.slots if pf.kind == "xlsx" else None
-            pending: dict[tuple[str, int], dict[str, Decimal]] = {}
+            pending: dict[tuple[str, int], tuple[dict[str, Decimal], dict[str, str]]] = {}
             for key, rows in groups.items():
-                base = pending_values[key] if key in pending_values else current.get(*key)
-                chosen, fs = check_unit_year(rows, cat, file=name, current=base, invalid=pf.invalid, slots=slots)
+                base, base_written = pending_values[key] if key in pending_values else current.get(*key)
+                uy_cat = pf.catalogues.get(key) or cat.get(*key)
+                if uy_cat not in out.catalogues:
+                    out.catalogues.append(uy_cat)
+                chosen, fs = check_unit_year(rows, uy_cat, file=name, current=base, invalid=pf.invalid,
+                                             slots=slots, current_written=base_written)
                 out.findings += fs
-                out.figures += [(r.unit_code, r.year, r.indicator, _canon(r.value), r.note) for r in chosen.values()]
-                out.bases[key] = base
-                pending[key] = {**base, **{k: r.value for k, r in chosen.items()}}
+                out.figures += [(r.unit_code, r.year, r.indicator, _canon(r.value), r.note, r.written)
+                                for r in chosen.values()]
+                out.bases[key] = (base, base_written)
+                out.group_cats[key] = uy_cat
+                written = {k: w for k, w in base_written.items() if k not in chosen}
+                written.update({k: r.written for k, r in chosen.items() if r.written})
+                pending[key] = ({**base, **{k: r.value for k, r in chosen.items()}}, written)
             for t in pf.texts:
                 out.texts[(t.unit_code, t.year, t.section)] = t.body
             out.unit_years = sorted(set(groups) | {(u, y) for (u, y, _s) in out.texts})
@@ -208,9 +219,11 @@ def check_files(
     registry=None,
     workers: int | None = None,
 ) -> list[FileOutcome]:
-    """Read and validate every file exactly as :func:`import_files` does; write nothing."""
-    cat = catalogue or load_catalogue()
+    """Read and validate every file exactly as :func:`import_files` does; write nothing.
+    ``catalogue``: one catalogue for every unit, or a :class:`~danvan.intake.forms.Catalogues`
+    (default: each unit-year's own report profile)."""
     reg = registry or load_registry()
+    cat = catalogue if isinstance(catalogue, Catalogues) else Catalogues(catalogue, registry=reg)
     outcomes = []
     for o in _checked(paths, store=store, cat=cat, reg=reg, workers=workers):
         o.release()  # nothing is written
@@ -247,11 +260,11 @@ class _Writer:
     """One connection; each file in its own ``BEGIN IMMEDIATE`` … ``COMMIT`` (or all files in one,
     :meth:`write_all`), relations re-checked inside the transaction."""
 
-    def __init__(self, store: Store, cat, reg, by):
-        self.store, self.cat, self.reg, self.by = store, cat, reg, by or getpass.getuser()
+    def __init__(self, store: Store, reg, by):
+        self.store, self.reg, self.by = store, reg, by or getpass.getuser()
         self.con = None
         self.broken: MachineFault | None = None  # no connection could be made: nothing more is tried
-        self.catalogue_kept = False
+        self.catalogues_kept: set = set()  # digests of the catalogues recorded in the store
         self.units_kept: set = set()
         self.last_written: FileOutcome | None = None
 
@@ -277,10 +290,11 @@ class _Writer:
         for the unit-years whose stored values changed since ``o`` was checked."""
         new = []
         for key, rows in o.groups.items():
-            now = Store.current_values(con, *key)
+            now = Store.current_state(con, *key)
             if now == o.bases.get(key):
                 continue  # the check outside the transaction saw exactly this
-            _chosen, fs = check_unit_year(rows, self.cat, file=o.path, current=now, invalid=o.invalid, slots=o.slots)
+            _chosen, fs = check_unit_year(rows, o.group_cats[key], file=o.path, current=now[0], invalid=o.invalid,
+                                          slots=o.slots, current_written=now[1])
             new += [replace(f, message=f.message + RACE_NOTE) for f in fs if f.is_error]
         return new
 
@@ -291,15 +305,17 @@ class _Writer:
             o.findings += late
             o.status = "rejected"
             return False
-        if not self.catalogue_kept:
-            self.store.record_catalogue(con, self.cat)
+        for c in o.catalogues:
+            if c.digest not in self.catalogues_kept:
+                self.store.record_catalogue(con, c)
         new_units = [uy for uy in o.unit_years if uy not in self.units_kept]
         if new_units:
             self.store.record_units(con, [self.reg.get(u, y) for (u, y) in new_units])
         o.result = self.store.write_import(
-            file=os.path.abspath(o.path), sha256=o.sha256, catalogue_version=self.cat.version,
-            catalogue_digest=self.cat.digest, figure_rows=o.figures, texts=o.texts, by=self.by,
-            note=f"{o.kind} form", con=con,
+            file=os.path.abspath(o.path), sha256=o.sha256,
+            catalogue_version=" | ".join(dict.fromkeys(c.version for c in o.catalogues)),
+            catalogue_digest=",".join(dict.fromkeys(c.digest for c in o.catalogues)),
+            figure_rows=o.figures, texts=o.texts, by=self.by, note=f"{o.kind} form", con=con,
         )
         _test_pause()
         return True
@@ -318,8 +334,8 @@ class _Writer:
                 found=detail, expected="ghi thành công"))
 
     def _committed(self, outcomes) -> None:
-        self.catalogue_kept = True
         for o in outcomes:
+            self.catalogues_kept.update(c.digest for c in o.catalogues)
             self.units_kept.update(o.unit_years)
             o.status = "written" if o.result.import_id is not None else "unchanged"
             if o.status == "written":
@@ -406,11 +422,13 @@ def import_files(
     and every changed value becomes a new revision (old ones are kept). ``workers``: processes that
     parse files (default: none, parse here). A machine fault (disk full, read-only or damaged store)
     is ``status="failed"`` with ``fault`` set.
+    ``catalogue``: one catalogue for every unit, or a :class:`~danvan.intake.forms.Catalogues` (default:
+    each unit-year's own report profile).
     """
     store = store or Store()
-    cat = catalogue or load_catalogue()
     reg = registry or load_registry()
-    writer = _Writer(store, cat, reg, by)
+    cat = catalogue if isinstance(catalogue, Catalogues) else Catalogues(catalogue, registry=reg)
+    writer = _Writer(store, reg, by)
     outcomes: list[FileOutcome] = []
     try:
         # each file is committed before the next is checked (default), so the store itself holds

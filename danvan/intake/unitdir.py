@@ -20,7 +20,8 @@ import yaml
 from ..core import settings
 from ..core.errors import IntakeError
 from ..core.vnformat import nfc
-from ..reference.catalogue import Catalogue, load_catalogue
+from ..reference.catalogue import Catalogue
+from ..reference.profiles import catalogue_for
 from ..reference.units import UnitRegistry, load_registry
 from ..store import META_SECTION, FigureValue, ImportResult, Store
 from .forms import read_file
@@ -41,6 +42,8 @@ class UnitYearData:
     unit_code: str
     year: int
     figures: dict[str, Decimal] = field(default_factory=dict)
+    written: dict[str, str] = field(default_factory=dict)  # how values were written (those not plain)
+    notes: dict[str, str] = field(default_factory=dict)  # the unit's note beside a value
     texts: dict[str, str] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     illustrative: bool = False
@@ -62,7 +65,8 @@ def _read_figures_csv(path: Path, unit_code: str, year: int, cat: Catalogue, *, 
                       registry: UnitRegistry | None = None):
     """Figures of a unit directory's ``figures.csv`` through the validating CSV reader.
 
-    Returns ``(figures, warnings)``; raises :class:`IntakeError` listing every error. A unit directory
+    Returns ``(rows, warnings)`` (one :class:`FigureRow` per indicator); raises :class:`IntakeError`
+    listing every error. A unit directory
     describes its unit-year completely, so figures relate to each other within the file only.
     ``strict=False`` (rendering from files) reports inconsistent relations as warnings.
     """
@@ -82,22 +86,25 @@ def _read_figures_csv(path: Path, unit_code: str, year: int, cat: Catalogue, *, 
     errors = [f for f in findings if f.is_error]
     if errors:
         raise IntakeError(format_findings(findings, [str(path)]))
-    return {k: r.value for k, r in chosen.items()}, findings
+    return chosen, findings
 
 
 def read_unit_dir(data_dir, unit_code: str, year: int, cat: Catalogue | None = None, *,
                   strict: bool = False, registry: UnitRegistry | None = None) -> UnitYearData:
     """Read ``<data_dir>/<unit_code>/<year>/`` (figures, free text, metadata; unit codes checked
-    against ``registry``, by default the shipped one with ``$DANVAN_UNITS``)."""
-    cat = cat or load_catalogue()
+    against ``registry``, by default the shipped one with ``$DANVAN_UNITS``). ``cat``: the catalogue
+    to read it with (default: the unit-year's report profile)."""
+    cat = cat or catalogue_for(unit_code, int(year), registry=registry or load_registry())
     base = Path(data_dir) / unit_code / str(year)
     if not base.is_dir():
         raise IntakeError(f"Không có thư mục số liệu {base} cho đơn vị {unit_code} năm {year}")
     data = UnitYearData(unit_code, int(year), source=str(base))
     fig_path = base / "figures.csv"
     if fig_path.exists():
-        data.figures, data.findings = _read_figures_csv(fig_path, unit_code, year, cat, strict=strict,
-                                                        registry=registry)
+        rows, data.findings = _read_figures_csv(fig_path, unit_code, year, cat, strict=strict, registry=registry)
+        data.figures = {k: r.value for k, r in rows.items()}
+        data.written = {k: r.written for k, r in rows.items() if r.written}
+        data.notes = {k: r.note for k, r in rows.items() if r.note}
         data.files.append(fig_path)
     for md in sorted((base / "text").glob("*.md")):
         data.texts[md.stem] = nfc(md.read_text(encoding="utf-8")).strip() + "\n"
@@ -127,8 +134,8 @@ def import_unit_dir(
     registry: UnitRegistry | None = None,
 ) -> ImportResult:
     """Store one unit-year directory in one transaction (figures, texts, metadata)."""
-    cat = cat or load_catalogue()
     registry = registry or load_registry()
+    cat = cat or catalogue_for(unit_code, int(year), registry=registry)
     d = read_unit_dir(data_dir, unit_code, year, cat, strict=True, registry=registry)
     texts = {(unit_code, int(year), sec): body for sec, body in d.texts.items()}
     if d.meta:
@@ -140,7 +147,8 @@ def import_unit_dir(
             sha256=d.fingerprint,
             catalogue_version=cat.version,
             catalogue_digest=cat.digest,
-            figures=[FigureValue(unit_code, int(year), k, v) for k, v in d.figures.items()],
+            figures=[FigureValue(unit_code, int(year), k, v, d.notes.get(k, ""), d.written.get(k))
+                     for k, v in d.figures.items()],
             texts=texts,
             by=by,
             illustrative=d.illustrative,
@@ -165,5 +173,4 @@ def reference_unit_years(root: Path | None = None) -> list[tuple[str, int]]:
 def bootstrap_default_store(store: Store, *, by: str | None = None) -> list[ImportResult]:
     """Load the repository's reference data into ``store`` (idempotent: unchanged data adds nothing)."""
     root = reference_root()
-    cat = load_catalogue()
-    return [import_unit_dir(store, root, u, y, cat=cat, by=by or "danvan setup") for u, y in reference_unit_years(root)]
+    return [import_unit_dir(store, root, u, y, by=by or "danvan setup") for u, y in reference_unit_years(root)]

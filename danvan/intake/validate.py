@@ -5,9 +5,13 @@ match on), a severity (``error``: the file is not written; ``warning``: written 
 is (file, sheet, cell such as ``F14`` or CSV row and column), the indicator's code and Vietnamese
 label, what was found, what was expected, and a Vietnamese message a ward official can act on.
 
-The readers (:mod:`danvan.forms`) turn cells into :class:`FigureRow` objects with :func:`parse_value`
-(per-cell rules); :func:`check_unit_year` then checks one unit-year as a whole (duplicates, parts and
-totals, ratios, required figures) against the values already in the store plus the file's.
+The readers (:mod:`danvan.intake.forms`) turn cells into :class:`FigureRow` objects with
+:func:`read_value` (per-cell rules): a value is read **as written** (:mod:`danvan.core.written`:
+"hơn 4,5 tỷ đồng", "10–12%", "456/457 hộ", "2.941,86 ha", "25 tỷ 355 triệu đồng", "không có"),
+its canonical number and how it was written kept apart. :func:`check_unit_year` then checks one
+unit-year as a whole (duplicates, parts and totals, ratios, required figures) against the values
+already in the store plus the file's; a qualified value is a bound there ("hơn 9.500" + "hơn 17
+ngàn" does not contradict 27.000), never a false mismatch.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 from decimal import Decimal, InvalidOperation
 
-from ..core.errors import NumberParseError, UnknownUnitError
-from ..core.vnformat import fmt_number, nfc, parse_figure, to_decimal
+from ..core.errors import UnknownUnitError, WrittenParseError
+from ..core.vnformat import fmt_number, nfc, to_decimal
+from ..core.written import Bounds, bounds, from_storage, parse_written, qualify, read_written, to_storage, to_text
 from ..reference.catalogue import DEFAULT_LIMITS, Catalogue, Indicator
 from ..reference.units import UnitRegistry, ascii_lookalike
 
@@ -35,6 +40,9 @@ __all__ = [
     "FigureRow",
     "TextEntry",
     "parse_value",
+    "read_value",
+    "value_bounds",
+    "accepted_range",
     "resolve_unit",
     "check_text",
     "check_unit_year",
@@ -94,6 +102,7 @@ RULES: dict[str, tuple[str, str]] = {
     "not_integer": (ERROR, "Phải là số nguyên"),
     "negative_value": (ERROR, "Số âm"),
     "percent_out_of_range": (ERROR, "Tỷ lệ ngoài khoảng 0–100"),
+    "ambiguous_value": (ERROR, "Giá trị viết chưa rõ nghĩa"),
     "value_out_of_range": (ERROR, "Giá trị vượt giới hạn cho phép"),
     "unexpected_percent": (ERROR, "Ghi tỷ lệ % cho chỉ tiêu không phải tỷ lệ"),
     "unit_mismatch": (WARNING, "Đơn vị tính ghi kèm khác danh mục"),
@@ -229,7 +238,9 @@ def format_findings(findings: list[Finding], files: list[str] | None = None) -> 
 
 # ---- parsed rows -------------------------------------------------------------------------------
 class FigureRow(NamedTuple):
-    """One reported figure as read from a file, with where it came from (a tuple: cheap to make)."""
+    """One reported figure as read from a file, with where it came from (a tuple: cheap to make).
+    ``written`` is how it was written (JSON of :func:`danvan.core.written.to_storage`), None when the
+    number says it all."""
 
     unit_code: str
     year: int
@@ -241,6 +252,7 @@ class FigureRow(NamedTuple):
     cell: str = ""
     row: int | None = None
     column: str = ""
+    written: str | None = None
 
 
 @dataclass(slots=True)
@@ -292,20 +304,31 @@ def percent_cap(ind: Indicator) -> Decimal | None:
     return None if ind.against_target else Decimal(100)
 
 
-_FAST_INT = re.compile(r"-?\d{1,18}\Z")
-_FAST_DEC = re.compile(r"-?\d{1,15}\.(\d{1,2}|\d{4,})\Z")  # machine decimal (never dot + 3 digits)
-_AMOUNT_UNITS = {"đồng", "đ", "vnđ", "vnd", "đ."}
+# canonical machine numbers (the common case, read without the parser of written values): no leading
+# zero ("04" is a zero-padded count, printed back "04"), never a dot + 3 digits (thousands in Vietnamese)
+FAST_INT = re.compile(r"-?(0|[1-9]\d{0,17})\Z")
+# a number written with more digits than this is refused before it is parsed (bounds are < 10^18)
+_MAX_DIGITS = 20
+_NUMBER_RUN = re.compile(r"\d[\d.,]*")
+_DIGIT_SEP = re.compile(r"[.,]")
+_FAST_DEC = re.compile(r"-?(0|[1-9]\d{0,14})\.(\d{1,2}|\d{4,})\Z")
 _EXPECT = {
     "count": "một số nguyên không âm, ví dụ 1.109",
-    "amount": "một số tiền bằng đồng (số nguyên), ví dụ 7.967.592.178",
+    "amount": "một số tiền bằng đồng (số nguyên), ví dụ 7.967.592.178 hoặc 4,5 tỷ",
     "percent": "một tỷ lệ từ 0 đến 100, ví dụ 75,07",
+    "measure": "một số đo, ví dụ 2.941,86",
 }
+# reasons of danvan.core.written -> rule ids (the rest are "ambiguous_value")
+_REASON_RULE = {"not_a_number": "not_a_number", "empty": "not_a_number", "missing": "not_a_number",
+                "not_integer": "not_integer", "negative_value": "negative_value",
+                "unexpected_percent": "unexpected_percent",
+                "numerator_exceeds_denominator": "numerator_exceeds_denominator"}
 
 
 _SPECS: dict[int, tuple] = {}
 
 
-def value_bounds(ind: Indicator) -> tuple[Decimal, Decimal]:
+def accepted_range(ind: Indicator) -> tuple[Decimal, Decimal]:
     """``(min, max)`` accepted for ``ind``: its own (the loaded catalogue fills them in from
     ``limits:``), else the built-in defaults of its kind."""
     lo, hi = DEFAULT_LIMITS.get(ind.limit_kind or "", (None, None))
@@ -322,87 +345,144 @@ def value_spec(ind: Indicator) -> tuple[bool, bool, bool, Decimal | None, Decima
     spec = _SPECS.get(id(ind))
     if spec is None or spec[0] is not ind:
         spec = _SPECS[id(ind)] = (ind, (ind.integral, ind.signed, ind.is_rate,
-                                        percent_cap(ind) if ind.is_rate else None, *value_bounds(ind)))
+                                        percent_cap(ind) if ind.is_rate else None, *accepted_range(ind)))
     return spec[1]
 
 
-def parse_value(raw, ind: Indicator, place: Place, *, number_format: str = "") -> tuple[Decimal | None, list[Finding]]:
-    """Read one value cell of indicator ``ind``; ``(None, [])`` when blank (not reported).
+def _written_args(ind: Indicator) -> dict:
+    return {"kind": ind.written_kind, "unit": ind.unit, "decimals": ind.decimals, "signed": ind.signed,
+            "unit_aliases": ind.unit_aliases}
 
-    ``raw`` is what the file holds: a str (CSV, or a text cell), an int/float (a number cell; with an
-    Excel ``number_format`` containing "%" the stored fraction 0.7507 means 75.07%), or a date/bool.
+
+def parse_value(raw, ind: Indicator, place: Place, *, number_format: str = "",
+                qualifier: str = "") -> tuple[Decimal | None, list[Finding]]:
+    """The canonical number of one value cell of ``ind`` and the findings; ``(None, [])`` when blank."""
+    value, _written, findings = read_value(raw, ind, place, number_format=number_format, qualifier=qualifier)
+    return value, findings
+
+
+def read_value(raw, ind: Indicator, place: Place, *, number_format: str = "",
+               qualifier: str = "") -> tuple[Decimal | None, str | None, list[Finding]]:
+    """Read one value cell of indicator ``ind``: ``(value, written, findings)``; ``(None, None, [])``
+    when blank (not reported). ``written`` is how the value was written (storage JSON, None for a
+    plain figure).
+
+    ``raw`` is what the file holds: a str (CSV, or a text cell) — a number or the whole phrase as an
+    official writes it ("hơn 4,5 tỷ", "10-12%", "456/457", "không có") —, an int/float (a number
+    cell; with an Excel ``number_format`` containing "%" the stored fraction 0.7507 means 75.07%), or
+    a date/bool. ``qualifier`` is the form's "Mức độ" cell beside the value ("hơn", "khoảng" …).
     """
     if raw is None:
-        return None, []
-    expected = _EXPECT.get(ind.kind, "một số")
-    if isinstance(raw, str):
-        s = raw.strip()
-        if not s:
-            return None, []
-        if _FAST_INT.match(s) or _FAST_DEC.match(s):  # canonical machine numbers: the common case
-            value, is_pct, unit = Decimal(s), False, ""
+        return None, None, []
+    expected = _EXPECT.get(ind.written_kind, "một số")
+    qualifier = qualifier.strip() if isinstance(qualifier, str) else ("" if qualifier is None else str(qualifier))
+    is_pct, foreign = False, None
+    try:
+        if isinstance(raw, str):
+            s = raw.strip()
+            if not s:
+                return None, None, []
+            if any(len(_DIGIT_SEP.sub("", n)) > _MAX_DIGITS for n in _NUMBER_RUN.findall(s)):
+                return None, None, [_out_of_range(ind, raw, place)]  # far beyond any bound (and exact arithmetic)
+            if s.endswith(("-", "\u2212", "\u2013")) and any(ch.isdigit() for ch in s):  # "5-": a sign misplaced
+                return None, None, [place.finding(
+                    "not_a_number", "dấu trừ đặt sau số; số âm ghi dấu trừ ở trước (ví dụ -5), số dương không ghi dấu",
+                    ind, found=_show(raw), expected=expected)]
+            if not qualifier and (FAST_INT.match(s) or _FAST_DEC.match(s)):
+                wv = None
+                value = Decimal(s)
+            else:
+                wv, foreign = read_written(s, **_written_args(ind))
+        elif isinstance(raw, bool):
+            return None, None, [place.finding("not_a_number", "ô chứa giá trị đúng/sai (TRUE/FALSE), không phải số",
+                                              ind, found=_show(raw), expected=expected)]
+        elif isinstance(raw, (_dt.date, _dt.datetime, _dt.time, _dt.timedelta)):
+            return None, None, [place.finding(
+                "not_a_number", "ô đang có định dạng ngày tháng (Excel tự đổi số thành ngày); hãy định dạng ô là "
+                "Number và nhập lại", ind, found=_show(raw), expected=expected)]
+        elif isinstance(raw, (int, float, Decimal)):
+            if isinstance(raw, float) and not math.isfinite(raw):
+                return None, None, [place.finding("not_a_number", "giá trị không phải là số hữu hạn", ind,
+                                                  found=_show(raw), expected=expected)]
+            value = to_decimal(raw)
+            if "%" in (number_format or ""):
+                value, is_pct = value * 100, True  # Excel stores 75,07% as 0.7507
+                if not ind.is_rate:
+                    return None, None, [place.finding(
+                        "unexpected_percent", f"chỉ tiêu này tính bằng {ind.unit}, không phải tỷ lệ %", ind,
+                        found=_show(raw), expected=expected)]
+            wv = parse_written(value, **_written_args(ind)) if qualifier else None
         else:
-            try:
-                value, is_pct, unit = parse_figure(s, rate=ind.is_rate)
-            except (NumberParseError, InvalidOperation):
-                why = "giá trị không đọc được thành số; để trống nếu chưa có số liệu, ghi 0 nếu bằng không"
-                if s.endswith(("-", "\u2212", "\u2013")) and any(ch.isdigit() for ch in s):
-                    why = "dấu trừ đặt sau số; số âm ghi dấu trừ ở trước (ví dụ -5), số dương không ghi dấu"
-                return None, [place.finding("not_a_number", why, ind, found=_show(s), expected=expected)]
-    elif isinstance(raw, bool):
-        return None, [place.finding("not_a_number", "ô chứa giá trị đúng/sai (TRUE/FALSE), không phải số", ind,
-                                    found=_show(raw), expected=expected)]
-    elif isinstance(raw, (_dt.date, _dt.datetime, _dt.time, _dt.timedelta)):
-        return None, [place.finding(
-            "not_a_number", "ô đang có định dạng ngày tháng (Excel tự đổi số thành ngày); hãy định dạng ô là Number và nhập lại",
-            ind, found=_show(raw), expected=expected)]
-    elif isinstance(raw, (int, float, Decimal)):
-        if (isinstance(raw, float) and not math.isfinite(raw)) or (isinstance(raw, Decimal) and not raw.is_finite()):
-            return None, [place.finding("not_a_number", "giá trị không phải là số hữu hạn", ind, found=_show(raw),
-                                        expected=expected)]
-        value, is_pct, unit = to_decimal(raw), False, ""
-        if "%" in (number_format or ""):
-            value, is_pct = value * 100, True  # Excel stores 75,07% as 0.7507
-    else:
-        return None, [place.finding("not_a_number", "ô không chứa số", ind, found=_show(raw), expected=expected)]
-
+            return None, None, [place.finding("not_a_number", "ô không chứa số", ind, found=_show(raw),
+                                              expected=expected)]
+        if qualifier:
+            wv = qualify(wv, qualifier)
+    except WrittenParseError as exc:
+        rule = _REASON_RULE.get(exc.code, "ambiguous_value")
+        if exc.code == "ambiguous_comma" and ind.integral:
+            rule = "not_integer"
+        if rule == "negative_value" and ind.is_rate:
+            rule = "percent_out_of_range"
+        return None, None, [place.finding(rule, exc.message_vi, ind, found=_show(raw if not qualifier else
+                                                                                   f"{qualifier} {raw}"),
+                                          expected=expected)]
     out: list[Finding] = []
+    written = None
+    if wv is not None:
+        declared = ind.decimals if ind.written_kind in ("percent", "measure") else None
+        value, written = wv.value, to_storage(wv, declared)[1]
+    if foreign:
+        out.append(place.finding(
+            "unit_mismatch", f"đơn vị ghi kèm «{foreign}» khác đơn vị tính của chỉ tiêu; đã lấy số {fmt_number(value)}",
+            ind, found=_show(raw), expected=f"số tính bằng {ind.unit}"))
     integral, signed, is_rate, cap, lo, hi = value_spec(ind)
-    if is_pct and not is_rate:
-        return None, [place.finding(
-            "unexpected_percent", f"chỉ tiêu này tính bằng {ind.unit}, không phải tỷ lệ %", ind,
-            found=_show(raw), expected=expected)]
-    if unit:
-        allowed = {ind.unit.casefold()} | (_AMOUNT_UNITS if ind.unit == "đồng" else set())
-        if unit.casefold() not in allowed:
-            out.append(place.finding(
-                "unit_mismatch", f"đơn vị ghi kèm «{unit}» khác đơn vị tính của chỉ tiêu; đã lấy số {fmt_number(value)}",
-                ind, found=_show(raw), expected=f"số tính bằng {ind.unit}"))
-    if integral and value != value.to_integral_value():
-        return None, out + [place.finding("not_integer", f"số {ind.unit} phải là số nguyên", ind, found=_show(raw),
-                                          expected=expected)]
+    if integral and value != value.to_integral_value() and not (wv is not None and wv.low is not None):
+        return None, None, out + [place.finding("not_integer", f"số {ind.unit} phải là số nguyên", ind,
+                                                found=_show(raw), expected=expected)]
     if value < 0 and not signed and not is_rate:  # (a negative rate: percent_out_of_range below)
-        return None, out + [place.finding("negative_value", "số liệu không được âm", ind, found=_show(raw),
-                                          expected=expected)]
-    if is_rate and (value < 0 or (cap is not None and value > cap)):
+        return None, None, out + [place.finding("negative_value", "số liệu không được âm", ind, found=_show(raw),
+                                                expected=expected)]
+    top = wv.high if wv is not None and wv.high is not None else value
+    if is_rate and (value < 0 or (cap is not None and top > cap)):
         hint = ""
-        if value > 100 and isinstance(raw, str) and "." in raw and "," not in raw:
+        if top > 100 and isinstance(raw, str) and "." in raw and "," not in raw:
             hint = " (dấu chấm là dấu phân cách hàng nghìn; số thập phân viết bằng dấu phẩy: 98,75)"
         what = "từ 0 đến 100" if cap is not None else "không âm"
-        return None, out + [place.finding(
+        return None, None, out + [place.finding(
             "percent_out_of_range", f"tỷ lệ phải {what}{hint}", ind, found=_show(raw),
             expected=expected if cap is not None else "một tỷ lệ không âm, ví dụ 112")]
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        unit_word = "" if ind.unit == "%" else f" {ind.unit}"
-        return None, out + [place.finding(
-            "value_out_of_range", "giá trị nằm ngoài giới hạn cho phép của chỉ tiêu (có thể gõ thừa chữ số); "
-            "kiểm tra lại số liệu", ind, found=_show(raw),
-            expected=f"một số từ {_fmt_bound(lo)} đến {_fmt_bound(hi)}{'%' if ind.unit == '%' else unit_word}")]
-    return value, out
+    low = wv.low if wv is not None and wv.low is not None else value
+    if (lo is not None and low < lo) or (hi is not None and top > hi):
+        return None, None, out + [_out_of_range(ind, raw, place)]
+    return value, written, out
+
+
+def value_bounds(ind: Indicator, value: Decimal, written: str | None) -> Bounds:
+    """Where the true value lies: exactly ``value`` for a plain figure, the interval its writing
+    allows otherwise ("hơn 9.500" -> (9.500; ∞))."""
+    if not written:
+        return Bounds(value, value)
+    return bounds(from_storage(str(value), written, kind=ind.written_kind, unit=ind.unit))
+
+
+def written_text(ind: Indicator, value: Decimal, written: str | None) -> str:
+    """A value as its unit wrote it, for messages ("hơn 9.500 phần quà"; "1.109" for a plain figure)."""
+    if not written:
+        return fmt_number(value)
+    return to_text(from_storage(str(value), written, kind=ind.written_kind, unit=ind.unit))
 
 
 def _fmt_bound(value: Decimal | None) -> str:
     return "…" if value is None else fmt_number(value)
+
+
+def _out_of_range(ind: Indicator, raw, place: Place) -> Finding:
+    _i, _s, _r, _cap, lo, hi = value_spec(ind)
+    unit_word = "%" if ind.unit == "%" else f" {ind.unit}"
+    return place.finding(
+        "value_out_of_range", "giá trị nằm ngoài giới hạn cho phép của chỉ tiêu (có thể gõ thừa chữ số); "
+        "kiểm tra lại số liệu", ind, found=_show(raw),
+        expected=f"một số từ {_fmt_bound(lo)} đến {_fmt_bound(hi)}{unit_word}")
 
 
 # ---- units -------------------------------------------------------------------------------------
@@ -547,6 +627,7 @@ def check_unit_year(
     slots: dict[str, Place] | None = None,
     require: bool = True,
     invalid=frozenset(),
+    current_written: dict[str, str] | None = None,
 ) -> tuple[dict[str, FigureRow], list[Finding]]:
     """Check the figures one file gives for ONE unit-year, together with ``current`` (the values the
     store already holds for it: a file may bring only some figures).
@@ -554,7 +635,9 @@ def check_unit_year(
     Returns the figures to write (one row per indicator) and the findings. ``slots`` tells where the
     value cell of each indicator is (xlsx forms), so that a missing required figure points at a cell.
     ``invalid`` names indicators whose value was given but refused: they are neither "missing" nor
-    checked against others (their own finding says what is wrong).
+    checked against others (their own finding says what is wrong). ``current_written`` says how the
+    stored values were written: a qualified value, a range or a rounded figure is compared as the
+    interval it allows, so "hơn 9.500" + "hơn 17 ngàn" never contradicts a total of 27.000.
     """
     findings: list[Finding] = []
     chosen: dict[str, FigureRow] = {}
@@ -565,7 +648,7 @@ def check_unit_year(
             continue
         ind = cat[r.indicator]
         first = prev.cell and f"{prev.sheet}!{prev.cell}" or f"dòng {prev.row}"
-        rule = "duplicate_row" if prev.value == r.value else "duplicate_conflict"
+        rule = "duplicate_row" if (prev.value, prev.written) == (r.value, r.written) else "duplicate_conflict"
         msg = (f"chỉ tiêu đã ghi ở {first}" + ("; giữ một lần" if rule == "duplicate_row" else
                                                  " với giá trị khác; hãy giữ lại một dòng đúng"))
         findings.append(Finding(rule, msg, file=file, sheet=r.sheet, cell=r.cell, row=r.row, column=r.column,
@@ -574,6 +657,20 @@ def check_unit_year(
                                 unit_code=r.unit_code, year=r.year))
     merged: dict[str, Decimal] = dict(current or {})
     merged.update({k: r.value for k, r in chosen.items()})
+    written = {k: w for k, w in (current_written or {}).items() if k in merged}
+    for k, r in chosen.items():
+        written.pop(k, None)
+        if r.written:
+            written[k] = r.written
+
+    def exact(*codes) -> bool:
+        return not any(c in written for c in codes)
+
+    def bnd(code: str) -> Bounds:
+        return value_bounds(cat[code], merged[code], written.get(code))
+
+    def shown(code: str) -> str:
+        return written_text(cat[code], merged[code], written.get(code))
 
     def at(code: str) -> Place:
         r = chosen.get(code)
@@ -598,17 +695,23 @@ def check_unit_year(
             else:
                 present = [p for p in ind.parts if p in merged]
                 s = sum((merged[p] for p in present), Decimal(0))
-                labels = ", ".join(f"{cat[p].label} = {_fmt(merged[p])}" for p in present) if s != total else ""
-                if len(present) == len(ind.parts) and s != total:
+                complete = len(present) == len(ind.parts)
+                if exact(code, *present):
+                    differs, exceeds = s != total, s > total
+                else:  # a bound is not a mismatch: compare the intervals the writings allow
+                    sb = sum((bnd(p) for p in present[1:]), bnd(present[0])) if present else Bounds(s, s)
+                    differs, exceeds = not sb.overlaps(bnd(code)), sb.lo > bnd(code).hi
+                labels = ", ".join(f"{cat[p].label} = {shown(p)}" for p in present) if differs or exceeds else ""
+                if complete and differs:
                     findings.append(finding(
                         "parts_sum_mismatch", code,
                         f"tổng các số thành phần ({labels}) là {_fmt(s)}, khác số tổng",
-                        found=_fmt(total), expected=f"bằng tổng các thành phần: {_fmt(s)}"))
-                elif present and s > total:
+                        found=shown(code), expected=f"bằng tổng các thành phần: {_fmt(s)}"))
+                elif present and exceeds:
                     findings.append(finding(
                         "parts_exceed_total", code,
                         f"các số thành phần ({labels}) cộng lại là {_fmt(s)}, lớn hơn số tổng",
-                        found=_fmt(total), expected=f"không nhỏ hơn {_fmt(s)}"))
+                        found=shown(code), expected=f"không nhỏ hơn {_fmt(s)}"))
         if ind.numerator and ind.denominator:
             num, den = merged.get(ind.numerator), merged.get(ind.denominator)
             involved = [ind.numerator, ind.denominator, code]
@@ -618,7 +721,9 @@ def check_unit_year(
                 continue
             n_ind, d_ind = cat[ind.numerator], cat[ind.denominator]
             # counts of the same population: the part cannot exceed the whole (a revenue may exceed its plan)
-            if n_ind.kind == "count" and d_ind.kind == "count" and num > den:
+            bigger = num > den if exact(ind.numerator, ind.denominator) else \
+                bnd(ind.numerator).lo > bnd(ind.denominator).hi
+            if n_ind.kind == "count" and d_ind.kind == "count" and bigger:
                 findings.append(finding(
                     "numerator_exceeds_denominator", ind.numerator,
                     f"«{n_ind.label}» không thể lớn hơn «{d_ind.label}» ({_fmt(den)}), dùng để tính «{ind.label}»",
@@ -628,7 +733,12 @@ def check_unit_year(
                 computed = num * 100 / den
                 places = ind.decimals if ind.decimals is not None else 2
                 tol = Decimal(5).scaleb(-(places + 1)) + Decimal("1e-9")
-                if abs(stated - computed) > tol:
+                if exact(code, ind.numerator, ind.denominator):
+                    mismatch = abs(stated - computed) > tol
+                else:
+                    mismatch = not bnd(ind.numerator).rate_over(bnd(ind.denominator)).overlaps(
+                        bnd(code).widen(tol))
+                if mismatch:
                     findings.append(finding(
                         "percent_mismatch", code,
                         f"tỷ lệ ghi khác tỷ lệ tính từ «{n_ind.label}» / «{d_ind.label}» "

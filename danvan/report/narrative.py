@@ -1,9 +1,17 @@
 """Part II sentences produced from the figures by Jinja2 templates an analyst can edit.
 
-Templates live in ``danvan/report/templates/narrative/<section>.md.j2``; a directory named by
-``DANVAN_TEMPLATES`` (or the ``template_dirs`` argument) is searched first, so a unit can override
-one section's wording without touching the package. Paragraphs are separated by blank lines.
-A section with figures but no template gets one sentence per figure ("<label>: <value>.").
+Templates come with the unit's report profile (``<profile folder>/<section>.md.j2``, the most
+specific profile first, then its parents: a province profile's, then the national base's); a
+directory named by ``DANVAN_TEMPLATES`` (or the ``extra_dirs`` argument) is searched before them, so
+a unit can override one section's wording without touching the package. Paragraphs are separated
+by blank lines. A section with figures but no template gets one sentence per figure
+("<label>: <value>.").
+
+A template reads ``v.CODE`` (a :class:`~danvan.indicators.fig.Fig`; a code the profile hides reads as
+missing), ``unit``, ``year``, ``prev_year``, ``meta``, ``facts`` — the profile's text data (legal bases,
+programme names) deep-merged with the unit-year's own (``report.yaml`` ``facts:``) — and ``words``
+(the profile's vocabulary: ``words.village`` = thôn / tổ dân phố / ấp / khóm by commune type). No
+unit's or province's facts are written in a shared template.
 """
 
 from __future__ import annotations
@@ -18,18 +26,17 @@ from markupsafe import Markup, escape
 
 from ..core import settings
 from ..indicators.figures import Figures
+from ..reference.catalogue import deep_merge
 
-__all__ = ["render_section", "template_dirs", "has_template", "templates_digest"]
+__all__ = ["render_section", "template_dirs", "templates_digest"]
 
 _PARA_SPLIT = re.compile(r"\n\s*\n")
 
 
-SHIPPED_DIR = Path(__file__).resolve().parent / "templates" / "narrative"
-
-
 def template_dirs(extra=()) -> tuple[str, ...]:
+    """Folders searched for a section's template: ``extra``, then ``$DANVAN_TEMPLATES``."""
     env = settings.current().templates
-    return (*[str(Path(p).resolve()) for p in [*extra, *env]], str(SHIPPED_DIR))
+    return tuple(str(Path(p).resolve()) for p in [*extra, *env])
 
 
 @functools.lru_cache(maxsize=8)
@@ -46,10 +53,6 @@ def _env(dirs: tuple[str, ...], html: bool) -> jinja2.Environment:
 
 def _name(section: str) -> str:
     return f"{section}.md.j2"
-
-
-def has_template(section: str, extra=()) -> bool:
-    return any((Path(d) / _name(section)).exists() for d in template_dirs(extra))
 
 
 def templates_digest(extra=()) -> str:
@@ -76,17 +79,19 @@ def _generic(figs: Figures, section: str, html: bool) -> str:
 
 def render_section(figs: Figures, section: str, *, html: bool = False, extra_dirs=()) -> list[str]:
     """The section's paragraphs, formatted from ``figs`` (HTML-escaped Markup when ``html``)."""
-    # a user catalogue file may bring its own templates (`templates:` key), searched first
-    extra_dirs = (*extra_dirs, *getattr(figs.catalogue, "template_dirs", ()))
-    dirs = template_dirs(extra_dirs)
-    if has_template(section, extra_dirs):
+    # $DANVAN_TEMPLATES first, then the templates the profile chain and the catalogue layers bring
+    dirs = (*template_dirs(extra_dirs), *getattr(figs.catalogue, "template_dirs", ()))
+    if any((Path(d) / _name(section)).exists() for d in dirs):
         tpl = _env(dirs, html).get_template(_name(section))
+        meta = figs.meta or {}
         text = tpl.render(
             v=figs.namespace(html=html),
             unit=figs.unit,
             year=figs.year,
             prev_year=figs.year - 1,
-            meta=figs.meta,
+            meta=meta,
+            facts=deep_merge(figs.catalogue.facts, meta.get("facts") or {}),
+            words=figs.catalogue.words,
         )
     else:
         text = _generic(figs, section, html)

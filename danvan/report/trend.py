@@ -29,9 +29,10 @@ class TrendReport:
 
     @classmethod
     def load(cls, unit_code: str, year: int, first_year: int, *, db=None, data_dir=None, catalogue_files=(),
-             unit_files=(), codes=None) -> "TrendReport":
+             unit_files=(), codes=None, profile=None) -> "TrendReport":
         return cls(load_series(unit_code, year, first_year, db=db or None, data_dir=data_dir or None,
-                               catalogue_files=catalogue_files, unit_files=unit_files), codes)
+                               catalogue_files=catalogue_files, unit_files=unit_files, profile=profile or None),
+                   codes)
 
     # blocks
     def header(self) -> Block:

@@ -5,7 +5,8 @@ A report notebook stays thin::
     r = WardReport.load(unit_code, year)
     r.header()          # NĐ 30/2020 header block, title, illustrative banner when demo data
     r.part("I")         # heading + free text / sentences from figures, per catalogue section
-    r.chart("budget")
+    for name in r.chart_names():   # the charts the unit's report profile declares
+        r.chart(name)
     r.end()             # Nơi nhận + signature block
 """
 
@@ -17,9 +18,10 @@ import json
 from ..core.vnformat import MISSING, fmt_date, nfc, round_half_up
 from ..core.vnwords import MAX_VALUE as WORDS_MAX
 from ..core.vnwords import amount_in_words
+from ..indicators.fig import exact
 from ..indicators.figures import Figures, load_figures
 from ..indicators.qa import check_figures
-from ..reference.catalogue import Section, catalogue_paths
+from ..reference.catalogue import Chart, Section, catalogue_paths
 from ..reference.units import load_registry
 from .blocks import (ILLUSTRATIVE, QUOC_HIEU, TIEU_NGU, Block, banner_block, chart_block, group, heading_block,
                      markdown_html, paragraphs_block, table_block)
@@ -28,7 +30,7 @@ from .html import fragment
 from .narrative import render_section
 from .qa import qa_block
 
-__all__ = ["WardReport", "report_meta", "CHARTS", "HEADLINE_AMOUNTS"]
+__all__ = ["WardReport", "report_meta", "chart_spec"]
 
 
 def report_meta(figs: Figures, overrides: dict | None = None) -> dict:
@@ -70,63 +72,24 @@ def _date_text(meta: dict, year: int) -> str:
     return f"ngày …… tháng …… năm {year}"
 
 
-# Charts of the ward report: name -> builder(figs) -> ChartSpec. Codes are catalogue codes.
-def _prior_series(figs: Figures, name: str, codes: list[str], scale: float = 1.0) -> list:
-    """One series of this year's figures, preceded by the prior year's when it is comparable
-    (``Figures.prior``: same lineage, real with real / illustrative with illustrative)."""
+# Charts of the ward report: declared by the report profile (danvan.reference.catalogue.Chart).
+def chart_spec(figs: Figures, chart: Chart) -> ChartSpec:
+    """The drawing of a profile's chart for one unit-year. With ``prior_year`` (a one-series chart),
+    the comparable prior year's series comes first (``Figures.prior``: same lineage, real with real /
+    illustrative with illustrative), the series then named "Năm 2022", "Năm 2023"."""
     def val(x):
-        return None if x is None else float(x) / scale
-    cur = [val(figs.raw(c)) for c in codes]
-    if figs.prior is None or all(figs.prior_raw(c) is None for c in codes):
-        return [(name, cur)]
-    return [(f"Năm {figs.year - 1}", [val(figs.prior_raw(c)) for c in codes]), (f"Năm {figs.year}", cur)]
+        return None if x is None else float(x) / chart.scale if chart.scale != 1 else float(x)
 
+    def series(raw) -> list:
+        return [(name, [val(raw(c)) if c else None for c in codes]) for name, codes in chart.series]
 
-def _budget(figs: Figures) -> ChartSpec:
-    return ChartSpec(
-        title=f"Thu ngân sách năm {figs.year} so với dự toán",
-        categories=["Dự toán giao", "Tổng thu ngân sách", "Thu từ các khoản điều tiết"],
-        series=_prior_series(figs, "Tỷ đồng", ["REV_ESTIMATE", "REV_TOTAL", "REV_TAX_REGULATED"], 1_000_000_000),
-        unit="tỷ đồng",
-    )
-
-
-def _eid(figs: Figures) -> ChartSpec:
-    r = lambda c: None if figs.raw(c) is None else float(figs.raw(c))  # noqa: E731
-    return ChartSpec(
-        title="Tài khoản định danh điện tử (người)",
-        categories=["Nhân khẩu đủ điều kiện", "Đã thu nhận tài khoản", "Đã kích hoạt tài khoản"],
-        series=[
-            ("Tổng số", [r("EID_ELIGIBLE"), None, None]),
-            ("Mức độ 1", [None, r("EID_ACCOUNTS_L1"), r("EID_ACTIVATED_L1")]),
-            ("Mức độ 2", [None, r("EID_ACCOUNTS_L2"), r("EID_ACTIVATED_L2")]),
-        ],
-        unit="người",
-        stacked=True,
-    )
-
-
-def _dvk(figs: Figures) -> ChartSpec:
-    r = lambda c: None if figs.raw(c) is None else float(figs.raw(c))  # noqa: E731
-    return ChartSpec(
-        title="Đăng ký thi đua “Dân vận khéo”",
-        categories=["Tổ dân phố tiêu biểu", "Tuyến đường xanh, sạch, đẹp", "Tuyến kiệt sáng, sạch, đẹp",
-                    "Hàng quán tiêu biểu"],
-        series=[("Số đăng ký", [r("DVK_GROUPS"), r("DVK_GREEN_STREETS"), r("DVK_ALLEYS"), r("DVK_SHOPS")])],
-    )
-
-
-def _petitions(figs: Figures) -> ChartSpec:
-    return ChartSpec(
-        title="Tin báo ban đầu về an ninh, trật tự",
-        categories=["Tố giác tội phạm, kiến nghị khởi tố", "Tin về an ninh trật tự"],
-        series=_prior_series(figs, "Số tin", ["SEC_REPORTS_CRIME", "SEC_REPORTS_ORDER"]),
-    )
-
-
-CHARTS = {"budget": _budget, "eid": _eid, "dvk": _dvk, "security": _petitions}
-# The headline amount a chart shows, repeated under it in figures and in words ("Bằng chữ").
-HEADLINE_AMOUNTS = {"budget": "REV_TOTAL"}
+    cur = series(figs.raw)
+    if chart.prior_year and len(chart.series) == 1 and figs.prior is not None and any(
+            figs.prior_raw(c) is not None for c in chart.codes):
+        cur = [(f"Năm {figs.year - 1}", series(figs.prior_raw)[0][1]), (f"Năm {figs.year}", cur[0][1])]
+    return ChartSpec(title=chart.title.replace("{year}", str(figs.year)), categories=list(chart.categories),
+                     series=cur, unit=chart.unit, stacked=chart.stacked, horizontal=chart.horizontal,
+                     value_format=chart.value_format)
 
 
 class WardReport:
@@ -147,9 +110,11 @@ class WardReport:
         catalogue_files=(),
         unit_files=(),
         meta: dict | None = None,
+        profile: str | None = None,
     ) -> "WardReport":
         figs = load_figures(unit_code, year, db=db or None, data_dir=data_dir or None,
-                            catalogue_files=catalogue_paths(catalogue_files), unit_files=unit_files)
+                            catalogue_files=catalogue_paths(catalogue_files), unit_files=unit_files,
+                            profile=profile or None)
         return cls(figs, meta)
 
     # ---- blocks ------------------------------------------------------------------------
@@ -165,13 +130,17 @@ class WardReport:
             blocks.append(banner_block(ILLUSTRATIVE))
         return group(blocks)
 
-    def _section_title(self, sec: Section) -> str:
+    def _section_title(self, sec: Section, number: int | None = None) -> str:
+        """``II. Kết quả thực hiện``; a subsection numbered by its position in its part (or its
+        ``number:``): ``3. Kết quả thực hiện cải cách hành chính``."""
         if sec.is_part:
             return f"{sec.code}. {sec.title}"
-        return f"{sec.code.split('.', 1)[1]}. {sec.title}"
+        if number is None:
+            number = [s.code for s in self.figs.catalogue.subsections(sec.part)].index(sec.code) + 1
+        return f"{sec.number or number}. {sec.title}"
 
-    def heading(self, sec: Section) -> Block:
-        return heading_block(self._section_title(sec), 2 if sec.is_part else 3, section=sec.code)
+    def heading(self, sec: Section, number: int | None = None) -> Block:
+        return heading_block(self._section_title(sec, number), 2 if sec.is_part else 3, section=sec.code)
 
     def body(self, sec: Section) -> Block | None:
         figs = self.figs
@@ -186,23 +155,38 @@ class WardReport:
         if figs.catalogue.in_section(sec.code):
             text = render_section(figs, sec.code, html=False)
             htmls = render_section(figs, sec.code, html=True)
-            blocks.append(paragraphs_block(text, html=htmls, sep="\n", section=sec.code))
+            if text or not sec.narrative:
+                blocks.append(paragraphs_block(text, html=htmls, sep="\n", section=sec.code))
+        notes = [f"{ind.label}: {note}." for ind, note in figs.footnotes(sec.code)]
+        if notes:  # the unit's notes the profile prints under the section
+            blocks.append(paragraphs_block([f"Ghi chú: {' '.join(notes)}"], cls="notes", italic=True,
+                                           section=sec.code, note="notes"))
         return group(blocks) if blocks else None
 
-    def section(self, code: str) -> Block:
+    def section(self, code: str, number: int | None = None) -> Block:
         sec = self.figs.catalogue.sections[code]
-        parts = [self.heading(sec)]
+        parts = [self.heading(sec, number)]
         body = self.body(sec)
         if body is not None:
             parts.append(body)
         return group(parts)
 
     def part(self, part: str) -> Block:
-        """A whole part (I, II, III, IV, or a user part): its heading, body, and subsections."""
+        """A whole part (I, II, III, IV, or a user part): its heading, body, and subsections numbered
+        in order. A narrative subsection with nothing to say (none of its figures given, no text) is
+        left out; a part the profile does not have is an empty block."""
         cat = self.figs.catalogue
+        if part not in cat.sections:
+            why = f"Đề cương báo cáo ({cat.profile}) không có phần {part}."
+            return Block("empty", {"reason": why}, "", why)
         blocks = [self.section(part)]
+        number = 0
         for sec in cat.subsections(part):
-            blocks.append(self.section(sec.code))
+            body = self.body(sec)
+            if body is None and sec.narrative and not sec.free_text:
+                continue
+            number += 1
+            blocks.append(group([self.heading(sec, number), *([body] if body is not None else [])]))
         note = self.figs.prior_note if self.figs.prior is not None else ""
         if note and part == "II":  # the prior year of a merged unit is its predecessors' sum: say so
             blocks.append(paragraphs_block([note], cls="lineage-note", italic=True, section="II", note="lineage"))
@@ -214,18 +198,30 @@ class WardReport:
     def amount_line(self, code: str) -> str | None:
         """``<label> năm <year>: 7.967.592.178 đồng (Bằng chữ: Bảy tỷ … đồng).`` or None if missing."""
         fig = self.figs.fig(code)
-        if fig.raw is None or fig.ind.unit != "đồng":
-            return None
+        if fig.raw is None or fig.ind.unit != "đồng" or not exact(fig.written):
+            return None  # (a bound, "hơn 4,5 tỷ", has no amount to write in words)
         n = int(round_half_up(fig.raw, 0))
         if not 0 <= n <= WORDS_MAX:
             return None
         return nfc(f"{fig.ind.label} năm {self.figs.year}: {fig.u} "
                    f"(Bằng chữ: {amount_in_words(n, fig.ind.unit)}).")
 
+    def chart_names(self) -> list[str]:
+        """The charts of the unit's report profile, in order."""
+        return list(self.figs.catalogue.charts)
+
+    def chart_spec(self, name: str) -> ChartSpec:
+        return chart_spec(self.figs, self.figs.catalogue.charts[name])
+
     def chart(self, name: str) -> Block:
-        spec = CHARTS[name](self.figs)
-        caption = self.amount_line(HEADLINE_AMOUNTS[name]) if name in HEADLINE_AMOUNTS else None
-        return chart_block(name, spec, caption or "", "amount-words")
+        """A chart of the profile; an empty block (nothing in the report) when none of its figures
+        is given. A ``headline`` amount is repeated under it in figures and in words."""
+        chart = self.figs.catalogue.charts[name]
+        if all(self.figs.raw(c) is None for c in chart.codes):
+            why = f"Biểu đồ «{chart.title}»: chưa có số liệu."
+            return Block("empty", {"reason": why}, "", why)
+        caption = self.amount_line(chart.headline) if chart.headline else None
+        return chart_block(name, self.chart_spec(name), caption or "", "amount-words")
 
     def yoy_chart(self) -> Block:
         """Key rates this year beside the prior year's, when the prior year is comparable

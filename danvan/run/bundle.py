@@ -22,12 +22,14 @@ import yaml
 
 from ..core import settings
 from ..core.vnformat import nfc
+from ..reference.catalogue import is_file_ref
 from ..store import subset_rows, write_subset
 
 __all__ = ["Bundle", "collect", "materialize", "FILE_PARAMETERS", "STORE_NAME"]
 
 #: notebook parameters that name files (os.pathsep-separated lists): carried with the report
-FILE_PARAMETERS = ("catalogue", "units")
+#: (``profile`` only when it is a file, not the name of an installed profile)
+FILE_PARAMETERS = ("catalogue", "units", "profile")
 STORE_NAME = "inputs.sqlite"
 FILES_DIR = "files"
 
@@ -70,15 +72,22 @@ class _Collector:
         return _mirror(path)
 
     def _catalogue_extras(self, path: Path) -> None:
-        """A catalogue file may bring its own sentence templates (``templates: dir``)."""
+        """A catalogue or profile file may bring its own sentence templates (``templates: dir``) and
+        extend another profile file (``extends: ../vung-tau.yaml``)."""
         try:
             doc = yaml.safe_load(nfc(path.read_text(encoding="utf-8"))) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             return  # the kernel reports the bad file itself, as it would locally
-        if isinstance(doc, dict) and doc.get("templates"):
+        if not isinstance(doc, dict):
+            return
+        if doc.get("templates"):
             tdir = (path.parent / str(doc["templates"])).resolve()
             if tdir.is_dir():
                 self.folder(tdir, "*.md.j2")
+        parent = str(doc.get("extends") or "")
+        if is_file_ref(parent) and (path.parent / parent).is_file():
+            self.file(path.parent / parent)
+
 
 
 def collect(task, con) -> Bundle:
@@ -87,7 +96,7 @@ def collect(task, con) -> Bundle:
     c = _Collector()
     params = dict(task.params)
     for name in FILE_PARAMETERS:
-        if params.get(name):
+        if params.get(name) and (name != "profile" or is_file_ref(str(params[name]))):
             params[name] = os.pathsep.join(c.file(p) for p in settings.path_list(str(params[name])))
     env = {}
     conf = settings.current()

@@ -25,12 +25,13 @@ from ..core.files import sha256_file
 from ..core.registry import Registry
 from ..indicators.lineage import members, unit_year_values
 from ..intake.unitdir import read_unit_dir
-from ..reference.catalogue import catalogue_paths, load_catalogue
+from ..reference.catalogue import Catalogue, catalogue_paths
+from ..reference.profiles import catalogue_for, reporting_unit
 from ..reference.units import UnitRegistry, load_registry, unit_paths
 from ..store import Store
 
 __all__ = ["Dependency", "NotebookKind", "notebook_kinds", "WardKind", "TrendKind", "CityKind", "registry",
-           "with_unit_files"]
+           "with_unit_files", "report_catalogue"]
 
 MAX_TREND_YEARS = 30
 
@@ -53,6 +54,18 @@ def registry(params: dict) -> UnitRegistry:
     return load_registry(*unit_paths(params.get("units")))
 
 
+def report_catalogue(params: dict) -> Catalogue:
+    """The catalogue a report reads: the report profile of its unit (``unit_code``) or parent
+    (``parent_code``) in ``year`` — or the ``profile`` parameter —, with the ``catalogue`` files.
+    A profile or catalogue file that is not well formed raises before any kernel starts."""
+    reg, year = registry(params), int(params["year"])
+    unit = reg.get(params.get("unit_code") or params.get("parent_code"), year)
+    if not params.get("unit_code"):
+        unit = reporting_unit(unit, year, reg)
+    return catalogue_for(unit, year, registry=reg, profile=params.get("profile") or None,
+                         catalogue_files=catalogue_paths(params.get("catalogue")))
+
+
 def with_unit_files(dep: Dependency, params: dict) -> Dependency:
     """``dep`` with the content of the user unit files in its fingerprint (unchanged without any)."""
     files = registry(params).sources[1:]
@@ -70,7 +83,7 @@ def _lookup(params: dict, fingerprints):
         return lambda code, year: fingerprints.get((code, year), ("-", False))
     data_dir = params.get("data_dir") or None
     store = None if data_dir else _store(params)
-    cat = load_catalogue(*catalogue_paths(params.get("catalogue")))
+    cat = report_catalogue(params)
     reg = registry(params)
 
     def look(code: str, year: int) -> tuple[str, bool]:
@@ -138,8 +151,7 @@ class WardKind(NotebookKind):
     def dependency(self, params: dict, fingerprints: dict | None) -> Dependency:
         code, year = params["unit_code"], int(params["year"])
         if params.get("data_dir"):
-            cat = load_catalogue(*catalogue_paths(params.get("catalogue")))
-            d = read_unit_dir(params["data_dir"], code, year, cat, registry=registry(params))
+            d = read_unit_dir(params["data_dir"], code, year, report_catalogue(params), registry=registry(params))
             dep = Dependency(d.fingerprint, f"tệp {code}/{year}", d.illustrative)
         elif fingerprints is not None and (code, year) in fingerprints:
             fp, ill = fingerprints[(code, year)]

@@ -34,7 +34,7 @@ from ..report.narrative import templates_digest
 from ..report.style import STYLESHEETS
 from ..store import Store
 from .bundle import Bundle, collect, materialize
-from .kinds import Dependency, notebook_kinds, registry, with_unit_files
+from .kinds import Dependency, notebook_kinds, registry, report_catalogue, with_unit_files
 from .notebooks import notebook_info, notebook_path
 from .params import defaults, validate_parameters
 from .provenance import code_digest, report_provenance
@@ -142,10 +142,11 @@ def plan(
             raise NoDataError(f"no data for unit {full['unit_code']} in {full['year']}")
     dep = with_unit_files(notebook_kinds.get(kind).dependency(full, fingerprints), full)
     digests = digests or static_digests()
-    if full.get("catalogue"):
-        # a user catalogue passed as a parameter is an input too: its content goes into the key
-        # and the footer (DANVAN_CATALOGUE files are already in static_digests)
-        cat = load_catalogue(*catalogue_paths(full["catalogue"]))
+    if full.get("unit_code") or full.get("parent_code"):
+        # the report's own catalogue (its unit's report profile, the `profile` and `catalogue`
+        # parameters): its content (definitions, charts, text data, templates) goes into the key and
+        # the footer
+        cat = report_catalogue(full)
         digests = digests | {"catalogue_version": cat.version, "catalogue_digest": cat.digest}
     year = full.get("year", "")
     code = full.get("unit_code") or full.get("parent_code") or "all"

@@ -3,6 +3,7 @@
     name: hue-2023
     years: [2023]
     formats: [html]
+    profile: hue                      # optional: the report profile of every report (default: each unit's)
     reports:
       - notebook: ward_report.ipynb
         units: {parent: "474"}        # every commune of Thành phố Huế in each year
@@ -16,7 +17,9 @@ its grandchildren before 2025-07-01), or a commune's own units when CODE is a co
 year × unit becomes one report with parameters ``{unit_code, year} ∪ params``; user unit files given
 to :func:`expand` are added to every report's ``units`` parameter; a report listed twice is rendered
 once (:func:`dedupe`). A parent that is not a code, names no unit, or has no unit under it in the
-years of the run set, is an error, not an empty batch.
+years of the run set, is an error, not an empty batch. A top-level ``profile`` (a profile name, or a
+``.yaml`` file relative to the run set) is every report's ``profile`` parameter unless its ``params``
+name one.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class RunSet:
     reports: list[ReportSpec]
     formats: tuple[str, ...] = ("html",)
     source: str = ""
+    profile: str = ""
 
 
 def _check_units(value, where: str):
@@ -80,7 +84,7 @@ def load_runset(path) -> RunSet:
         raise RunSetError(f"{path}: cannot read run set: {exc}") from exc
     if not isinstance(doc, dict):
         raise RunSetError(f"{path}: a run set is a mapping with 'years' and 'reports' (see params/)")
-    unknown = set(doc) - {"name", "years", "reports", "formats", "description"}
+    unknown = set(doc) - {"name", "years", "reports", "formats", "description", "profile"}
     if unknown:
         raise RunSetError(f"{path}: unknown keys {sorted(unknown)}")
     years = doc.get("years")
@@ -100,7 +104,12 @@ def load_runset(path) -> RunSet:
         reports.append(ReportSpec(r["notebook"], _check_units(r.get("units"), where), dict(r.get("params") or {})))
     if not reports:
         raise RunSetError(f"{path}: 'reports' is empty")
-    return RunSet(doc.get("name", path.stem), years, reports, formats, str(path))
+    profile = doc.get("profile") or ""
+    if profile and not isinstance(profile, str):
+        raise RunSetError(f"{path}: 'profile' must be a profile name or a .yaml file")
+    if profile.endswith((".yaml", ".yml")) and not Path(profile).is_absolute():
+        profile = str((path.parent / profile).resolve())
+    return RunSet(doc.get("name", path.stem), years, reports, formats, str(path), profile)
 
 
 def expand(runset: RunSet, *, available: set[tuple[str, int]], unit_files: str = "") -> list[tuple[Path, dict]]:
@@ -110,6 +119,8 @@ def expand(runset: RunSet, *, available: set[tuple[str, int]], unit_files: str =
     for spec in runset.reports:
         nb = resolve_notebook(spec.notebook)
         params = dict(spec.params)
+        if runset.profile and not params.get("profile"):
+            params["profile"] = runset.profile
         if unit_files:
             params["units"] = os.pathsep.join(p for p in (params.get("units") or "", unit_files) if p)
         reg = registry(params)

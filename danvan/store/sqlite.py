@@ -38,9 +38,9 @@ from ..core.files import commit_file, machine_fault
 from ..reference.catalogue import json_default
 
 __all__ = ["Store", "Revision", "TextRevision", "ImportResult", "FigureValue", "canonical", "store_fault",
-           "META_SECTION", "subset_rows", "write_subset"]
+           "META_SECTION", "later_columns", "subset_rows", "write_subset"]
 
-SCHEMA_VERSION = 2  # 2: figure_revisions.note, units, catalogues
+SCHEMA_VERSION = 3  # 2: figure_revisions.note, units, catalogues; 3: figure_revisions.written
 BUSY_TIMEOUT_S = 60
 META_SECTION = "@meta"  # report metadata (issuing body, number, signer ...) stored as JSON text
 
@@ -64,7 +64,9 @@ CREATE TABLE IF NOT EXISTS figure_revisions(
     indicator TEXT NOT NULL,
     value TEXT,                       -- canonical decimal text; NULL = withdrawn
     import_id INTEGER NOT NULL REFERENCES imports(id),
-    note TEXT NOT NULL DEFAULT ''     -- the ward's note beside the value (form column "Ghi chú")
+    note TEXT NOT NULL DEFAULT '',    -- the ward's note beside the value (form column "Ghi chú")
+    written TEXT                      -- how the value was written (JSON: qualifier, range, ratio ...);
+                                      -- NULL for a plain figure (danvan.core.written.to_storage)
 );
 CREATE INDEX IF NOT EXISTS figure_revisions_key ON figure_revisions(unit_code, year, indicator, id);
 CREATE TABLE IF NOT EXISTS text_revisions(
@@ -118,6 +120,14 @@ def canonical(value: Decimal | None) -> str | None:
     return format(d, "f")
 
 
+def later_columns(con: sqlite3.Connection, alias: str = "c") -> tuple[str, str]:
+    """SQL for ``(note, written)`` of ``figure_revisions``: the columns when the store has them, else
+    ``''`` / ``NULL``. Reading never migrates, so an older store is read as it is (no notes, every
+    figure plain)."""
+    cols = {r[1] for r in con.execute("PRAGMA table_info(figure_revisions)")}
+    return (f"{alias}.note" if "note" in cols else "''", f"{alias}.written" if "written" in cols else "NULL")
+
+
 def _restore_hint(path) -> str:
     return (f"Khôi phục: chép bản sao lưu gần nhất (tạo bằng `danvan backup`) đè lên {path} "
             f"(giữ lại tệp hỏng để đối chiếu), hoặc thử `sqlite3 {path} .recover`.")
@@ -146,9 +156,11 @@ def store_fault(exc: sqlite3.Error, path, *, writing: bool = False) -> MachineFa
 def _migrate(con: sqlite3.Connection) -> None:
     """Bring a store made by an older danvan up to ``SCHEMA_VERSION`` (additive changes only)."""
     cols = {r[1] for r in con.execute("PRAGMA table_info(figure_revisions)")}
-    if "note" not in cols:
+    for name, decl in (("note", "TEXT NOT NULL DEFAULT ''"), ("written", "TEXT")):
+        if name in cols:
+            continue
         try:
-            con.execute("ALTER TABLE figure_revisions ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+            con.execute(f"ALTER TABLE figure_revisions ADD COLUMN {name} {decl}")
         except sqlite3.OperationalError as exc:  # another connection migrated it first
             if "duplicate column" not in str(exc):
                 raise
@@ -165,6 +177,7 @@ class FigureValue:
     indicator: str
     value: Decimal | None
     note: str = ""  # kept with the revision; a new non-empty note alone makes a new revision too
+    written: str | None = None  # how it was written (JSON, danvan.core.written); None for a plain figure
 
 
 @dataclass(frozen=True)
@@ -178,6 +191,7 @@ class Revision:
     illustrative: bool
     note: str = ""
     import_id: int | None = None
+    written: str | None = None
 
 
 @dataclass(frozen=True)
@@ -388,8 +402,9 @@ class Store:
 
         ``texts`` maps ``(unit_code, year, section)`` to Markdown (``META_SECTION`` for metadata).
         ``figure_rows`` is a faster alternative to ``figures`` for bulk imports: tuples
-        ``(unit_code, year, indicator, canonical value text or None, note)``.
-        An import that changes nothing writes nothing (``import_id`` is None).
+        ``(unit_code, year, indicator, canonical value text or None, note[, written])``.
+        A value is new when its number **or** how it was written changed ("hơn 4,5 tỷ" is not
+        "4,5 tỷ"). An import that changes nothing writes nothing (``import_id`` is None).
         """
         if con is None:
             with self.transaction() as tx:
@@ -398,20 +413,20 @@ class Store:
                     catalogue_digest=catalogue_digest, figures=figures, texts=texts, by=by,
                     illustrative=illustrative, note=note, at=at, con=tx, figure_rows=figure_rows,
                 )
-        figure_rows = [(f.unit_code, f.year, f.indicator, canonical(f.value), f.note) for f in figures] + list(
-            figure_rows
-        )
+        figure_rows = [(f.unit_code, f.year, f.indicator, canonical(f.value), f.note, f.written) for f in figures] + [
+            (*r, None) if len(r) == 5 else tuple(r) for r in figure_rows
+        ]
         keys = {(r[0], r[1]) for r in figure_rows} | {(u, y) for (u, y, _s) in (texts or {})}
         # current value (text) and whether it is illustrative: the same value confirmed by real data
         # is a new revision, so that provenance (and the "SỐ LIỆU MINH HỌA" banner) follows the data
-        current: dict[tuple, tuple[str | None, int, str]] = {}
+        current: dict[tuple, tuple[str | None, str | None, int, str]] = {}
         current_text: dict[tuple, tuple[str, int]] = {}
         for unit, year in keys:
-            for ind, val, ill, cnote in con.execute(
-                "SELECT c.indicator, c.value, i.illustrative, c.note FROM current_figures c"
+            for ind, val, written, ill, cnote in con.execute(
+                "SELECT c.indicator, c.value, c.written, i.illustrative, c.note FROM current_figures c"
                 " JOIN imports i ON i.id = c.import_id WHERE c.unit_code=? AND c.year=?", (unit, year)
             ):
-                current[(unit, year, ind)] = (val, ill, cnote)
+                current[(unit, year, ind)] = (val, written, ill, cnote)
             for sec, body, ill in con.execute(
                 "SELECT c.section, c.body, i.illustrative FROM current_texts c"
                 " JOIN imports i ON i.id = c.import_id WHERE c.unit_code=? AND c.year=?", (unit, year)
@@ -419,7 +434,7 @@ class Store:
                 current_text[(unit, year, sec)] = (body, ill)
         fig_rows, unchanged, notes_only = [], 0, 0
         ill_now = int(bool(illustrative))
-        for unit, year, ind, val, fnote in figure_rows:
+        for unit, year, ind, val, fnote, written in figure_rows:
             if not isinstance(unit, str):
                 raise TypeError(f"unit_code must be str, got {unit!r}")
             key = (unit, int(year), ind)
@@ -428,13 +443,14 @@ class Store:
                 if val is None:
                     unchanged += 1
                     continue
-            elif cur[0] == val and cur[1] == ill_now:
-                # the same value: a revision only for a new note (an empty note never erases one)
-                if not fnote or fnote == cur[2]:
+            elif cur[0] == val and cur[1] == written and cur[2] == ill_now:
+                # the same value, written the same: a revision only for a new note (an empty note
+                # never erases one)
+                if not fnote or fnote == cur[3]:
                     unchanged += 1
                     continue
                 notes_only += 1
-            fig_rows.append((unit, key[1], ind, val, fnote or ""))
+            fig_rows.append((unit, key[1], ind, val, fnote or "", written if val is not None else None))
         text_rows = [
             (u, int(y), s, body) for (u, y, s), body in (texts or {}).items()
             if current_text.get((u, y, s)) != (body, ill_now)
@@ -452,7 +468,8 @@ class Store:
         )
         imp = cur.lastrowid
         con.executemany(
-            "INSERT INTO figure_revisions(unit_code, year, indicator, value, note, import_id) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO figure_revisions(unit_code, year, indicator, value, note, written, import_id)"
+            " VALUES (?,?,?,?,?,?,?)",
             [(*r, imp) for r in fig_rows],
         )
         if text_rows:
@@ -495,6 +512,18 @@ class Store:
         ).fetchall()
         return {ind: Decimal(v) for ind, v in rows}
 
+    @staticmethod
+    def current_state(con: sqlite3.Connection, unit_code: str, year: int) -> tuple[dict[str, Decimal], dict[str, str]]:
+        """``(values, written)`` of the unit-year on ``con``: :meth:`current_values`, and how the values
+        that are not plain figures were written (what relation checks of written values compare with)."""
+        written = later_columns(con)[1]
+        rows = con.execute(
+            f"SELECT c.indicator, c.value, {written} FROM current_figures c"
+            " WHERE c.unit_code=? AND c.year=? AND c.value IS NOT NULL",
+            (unit_code, int(year)),
+        ).fetchall()
+        return {k: Decimal(v) for k, v, _w in rows}, {k: w for k, _v, w in rows if w}
+
     def figures(self, unit_code: str, year: int) -> dict[str, Decimal | None]:
         """Current value of every figure stored for the unit-year (withdrawn ones omitted)."""
         with self.reading() as con:
@@ -514,11 +543,14 @@ class Store:
         """Everything a report of the unit-year reads, in one read transaction.
 
         ``fingerprint`` changes whenever any figure, text or metadata of the unit-year changes.
+        ``written`` maps codes to how a value was written (only values that are not plain figures),
+        ``notes`` codes to the unit's note beside a value.
         """
         with self.reading() as con:
             _require_in_subset(con, unit_code, int(year))
+            note, written = later_columns(con)
             figs = con.execute(
-                "SELECT c.indicator, c.value, c.id, i.illustrative FROM current_figures c"
+                f"SELECT c.indicator, c.value, c.id, i.illustrative, {written}, {note} FROM current_figures c"
                 " JOIN imports i ON i.id = c.import_id WHERE c.unit_code=? AND c.year=?",
                 (unit_code, int(year)),
             ).fetchall()
@@ -529,10 +561,12 @@ class Store:
             ).fetchall()
         ids = sorted([f"f{r[2]}" for r in figs] + [f"t{r[2]}" for r in texts])
         return {
-            "figures": {ind: Decimal(v) for ind, v, _id, _ill in figs if v is not None},
+            "figures": {ind: Decimal(v) for ind, v, *_rest in figs if v is not None},
+            "written": {ind: w for ind, v, _id, _ill, w, _n in figs if v is not None and w},
+            "notes": {ind: n for ind, v, _id, _ill, _w, n in figs if v is not None and n},
             "texts": {sec: body for sec, body, _id, _ill in texts if sec != META_SECTION},
             "meta": next((json.loads(b) for s, b, _i, _l in texts if s == META_SECTION), {}),
-            "illustrative": any(r[3] for r in figs + texts),
+            "illustrative": any(r[3] for r in [*figs, *texts]),
             "fingerprint": hashlib.sha256(",".join(ids).encode()).hexdigest(),
         }
 
@@ -562,17 +596,17 @@ class Store:
     def history(self, unit_code: str, year: int, indicator: str) -> list[Revision]:
         """Every revision of one figure, oldest first."""
         with self.reading() as con:
-            has_note = "note" in {r[1] for r in con.execute("PRAGMA table_info(figure_revisions)")}
+            note, written = later_columns(con, "r")
             rows = con.execute(
-                "SELECT r.id, r.value, i.at, i.file, i.sha256, i.by, i.illustrative, "
-                + ("r.note" if has_note else "''") + ", i.id FROM figure_revisions r"
+                f"SELECT r.id, r.value, i.at, i.file, i.sha256, i.by, i.illustrative, {note}, i.id, {written}"
+                " FROM figure_revisions r"
                 " JOIN imports i ON i.id = r.import_id"
                 " WHERE r.unit_code=? AND r.year=? AND r.indicator=? ORDER BY r.id",
                 (unit_code, int(year), indicator),
             ).fetchall()
         return [
-            Revision(rid, Decimal(v) if v is not None else None, at, f, sha, by, bool(ill), note, imp)
-            for rid, v, at, f, sha, by, ill, note, imp in rows
+            Revision(rid, Decimal(v) if v is not None else None, at, f, sha, by, bool(ill), note, imp, written)
+            for rid, v, at, f, sha, by, ill, note, imp, written in rows
         ]
 
     def text_history(self, unit_code: str, year: int, section: str) -> list[TextRevision]:
@@ -612,10 +646,7 @@ class Store:
         """Keep the definitions of the catalogue version an import was validated against."""
         if con.execute("SELECT 1 FROM catalogues WHERE digest=?", (cat.digest,)).fetchone():
             return
-        body = {
-            "sections": [asdict(x) for x in cat.sections.values()],
-            "indicators": [asdict(x) for x in cat.indicators.values()],
-        }
+        body = cat.definition()
         con.execute(
             "INSERT OR IGNORE INTO catalogues(digest, version, body) VALUES (?,?,?)",
             (cat.digest, cat.version, json.dumps(body, ensure_ascii=False, sort_keys=True, default=json_default)),

@@ -146,6 +146,19 @@ def csv_lines(values: dict[str, str] | None = None, unit: str = UNIT, year=YEAR)
     return rows
 
 
+def written_lines() -> list[list[str]]:
+    """The reference figures, some written as officials write them (a qualifier column too)."""
+    rows = csv_lines(dict(reference_values(), REV_TOTAL="7,9", CULT_GROUPS_ACHIEVED="9/9 tổ",
+                          CIT_PERIODIC_CITIZENS="không có", GIFT_TET_AMOUNT="139,1 triệu đồng",
+                          SEC_REPORTS_ORDER="khoảng 19", HI_VOLUNTARY_PCT="98-99%"))
+    rows[0].insert(8, "qualifier")
+    for r in rows[1:]:
+        r.insert(8, "hơn" if r[3] == "REV_TOTAL" else "")
+        if r[3] == "REV_TOTAL":
+            r[7] += " tỷ"
+    return rows
+
+
 def to_csv(rows, delimiter=",") -> str:
     buf = io.StringIO()
     csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
@@ -179,7 +192,7 @@ def make(out: Path) -> list[str]:
         xlsx("xlsx_percent_out_of_range.xlsx", setv("CULT_FAMILIES_PCT", 120))
         xlsx("xlsx_not_integer.xlsx", setv("POOR_HOUSEHOLDS", 2.5))
         xlsx("xlsx_negative_count.xlsx", setv("DVK_HOUSEHOLDS", -3))
-        xlsx("xlsx_not_a_number.xlsx", setv("GIFT_TET_PORTIONS", "khoảng 500"))
+        xlsx("xlsx_not_a_number.xlsx", setv("GIFT_TET_PORTIONS", "năm trăm suất"))
         xlsx("xlsx_unexpected_percent.xlsx", setv("POOR_HOUSEHOLDS", "2%"))
         xlsx("xlsx_date_instead_of_number.xlsx", setv("DVK_GROUPS", dt.datetime(2024, 4, 1)))
 
@@ -199,7 +212,7 @@ def make(out: Path) -> list[str]:
         xlsx("xlsx_formula_injection_at.xlsx", inj_text_string)
 
         def inj_note(wb, ws):
-            ws.cell(row_of(ws, "REV_TOTAL"), 7, "+cmd|' /C notepad'!A0")
+            ws.cell(row_of(ws, "REV_TOTAL"), 8, "+cmd|' /C notepad'!A0")  # the note (column H)
         xlsx("xlsx_formula_injection_note.xlsx", inj_note)
 
         def merged(wb, ws):
@@ -352,6 +365,9 @@ def make(out: Path) -> list[str]:
         csv_file("csv_vietnamese_numbers.csv", to_csv(csv_lines(words)))
         wrong_unit = dict(reference_values(), GIFT_TET_PORTIONS="492 người")
         csv_file("csv_unit_word_mismatch.csv", to_csv(csv_lines(wrong_unit)))
+        two = dict(reference_values(), HI_VOLUNTARY_PCT="100% / 99%")
+        csv_file("csv_ambiguous_value.csv", to_csv(csv_lines(two)))
+        csv_file("csv_values_as_written.csv", to_csv(written_lines()))
         csv_file("csv_nul_bytes.csv", data=b"unit_code,year,indicator,value\r\n19780,2024,REV_TOTAL,\x00\x00\x00\r\n")
         csv_file("csv_zero_bytes.csv", data=b"")
         csv_file("csv_unknown_encoding.csv",
