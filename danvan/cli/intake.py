@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.errors import UnitCodeError, UnknownUnitError, UsageError
+from ..core.errors import CatalogueError, UnitCodeError, UnknownUnitError, UsageError
 from ..core.vnformat import fmt_number
 from ..intake.forms import Catalogues, write_form
 from ..intake.importer import check_files, format_outcomes, import_files
@@ -72,8 +72,17 @@ def _cmd_form(args) -> int:
 def _cmd_import(args) -> int:
     cat, reg = _reference(args)
     store = _store(args)
-    outcomes = import_files(args.files, store, by=args.by, catalogue=cat, registry=reg,
-                            all_or_nothing=args.all_or_nothing, workers=args.workers)
+    try:
+        outcomes = import_files(args.files, store, by=args.by, catalogue=cat, registry=reg,
+                                all_or_nothing=args.all_or_nothing, workers=args.workers)
+    except CatalogueError as exc:
+        done = getattr(exc, "outcomes", [])
+        if done:  # what was already written is said before the error (exit 2)
+            print(format_outcomes(done, wrote=True))
+            print(f"Kho dữ liệu: {store.path}")
+            print(f"LƯU Ý: dừng nhập sau {len(done)} tệp vì lỗi danh mục/đề cương dưới đây; các tệp còn lại chưa "
+                  "được đọc. Sửa tệp đó rồi chạy lại lệnh (các tệp đã nhập sẽ báo «ĐÃ CÓ»).")
+        raise
     print(format_outcomes(outcomes, wrote=True))
     print(f"Kho dữ liệu: {store.path}")
     fault = next((o.fault for o in outcomes if o.fault is not None), None)

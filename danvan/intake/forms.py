@@ -877,7 +877,7 @@ def read_xlsx_bytes(data: bytes, pf: ParsedFile, cats, reg: UnitRegistry) -> Par
     c_qual = ci(cols["qualifier"]) - 1 if "qualifier" in cols else None
     formulas: list = []
     hidden_rows, hidden_cols = _hidden(ws)
-    _hidden_columns(ws, pf, header_row, [c for c in (c_value, c_note) if c is not None], hidden_cols)
+    _hidden_columns(ws, pf, header_row, [c for c in (c_value, c_qual, c_note) if c is not None], hidden_cols)
     for row in ws.iter_rows(min_row=header_row + 1, max_row=ws.max_row):
         code_cell = row[c_code] if c_code < len(row) else None
         vcell = row[c_value] if c_value < len(row) else None

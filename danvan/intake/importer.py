@@ -35,7 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..core import settings
-from ..core.errors import DiskFull, MachineFault, NotWritable, StoreDamaged
+from ..core.errors import CatalogueError, DiskFull, MachineFault, NotWritable, StoreDamaged
 from ..core.procs import exit_with_parent
 from ..reference.catalogue import Catalogue
 from ..reference.units import load_registry
@@ -449,6 +449,11 @@ def import_files(
                 outcomes.append(o)
                 if o.ok:
                     writer.write(o)
+    except CatalogueError as exc:
+        # a unit-year's profile or catalogue that does not load stops the batch (a usage error); the
+        # files before it are already written: the error carries their outcomes, for the summary
+        exc.outcomes = outcomes
+        raise
     finally:
         writer.close()
     return outcomes

@@ -309,6 +309,7 @@ def percent_cap(ind: Indicator) -> Decimal | None:
 FAST_INT = re.compile(r"-?(0|[1-9]\d{0,17})\Z")
 # a number written with more digits than this is refused before it is parsed (bounds are < 10^18)
 _MAX_DIGITS = 20
+_TOO_BIG = Decimal(10) ** _MAX_DIGITS
 _NUMBER_RUN = re.compile(r"\d[\d.,]*")
 _DIGIT_SEP = re.compile(r"[.,]")
 _FAST_DEC = re.compile(r"-?(0|[1-9]\d{0,14})\.(\d{1,2}|\d{4,})\Z")
@@ -328,9 +329,9 @@ _REASON_RULE = {"not_a_number": "not_a_number", "empty": "not_a_number", "missin
 _SPECS: dict[int, tuple] = {}
 
 
-def accepted_range(ind: Indicator) -> tuple[Decimal, Decimal]:
+def accepted_range(ind: Indicator) -> tuple[Decimal | None, Decimal | None]:
     """``(min, max)`` accepted for ``ind``: its own (the loaded catalogue fills them in from
-    ``limits:``), else the built-in defaults of its kind."""
+    ``limits:``), else the built-in defaults of its kind; None where there is no bound (derived)."""
     lo, hi = DEFAULT_LIMITS.get(ind.limit_kind or "", (None, None))
     hi = ind.max if ind.max is not None else hi
     if ind.min is not None:
@@ -401,7 +402,7 @@ def read_value(raw, ind: Indicator, place: Place, *, number_format: str = "",
                 "not_a_number", "ô đang có định dạng ngày tháng (Excel tự đổi số thành ngày); hãy định dạng ô là "
                 "Number và nhập lại", ind, found=_show(raw), expected=expected)]
         elif isinstance(raw, (int, float, Decimal)):
-            if isinstance(raw, float) and not math.isfinite(raw):
+            if (isinstance(raw, float) and not math.isfinite(raw)) or (isinstance(raw, Decimal) and not raw.is_finite()):
                 return None, None, [place.finding("not_a_number", "giá trị không phải là số hữu hạn", ind,
                                                   found=_show(raw), expected=expected)]
             value = to_decimal(raw)
@@ -411,6 +412,8 @@ def read_value(raw, ind: Indicator, place: Place, *, number_format: str = "",
                     return None, None, [place.finding(
                         "unexpected_percent", f"chỉ tiêu này tính bằng {ind.unit}, không phải tỷ lệ %", ind,
                         found=_show(raw), expected=expected)]
+            if abs(value) >= _TOO_BIG:  # 1E+300: out of every range, and of exact arithmetic (qualifier below)
+                return None, None, [_out_of_range(ind, raw, place)]
             wv = parse_written(value, **_written_args(ind)) if qualifier else None
         else:
             return None, None, [place.finding("not_a_number", "ô không chứa số", ind, found=_show(raw),
@@ -452,7 +455,8 @@ def read_value(raw, ind: Indicator, place: Place, *, number_format: str = "",
             "percent_out_of_range", f"tỷ lệ phải {what}{hint}", ind, found=_show(raw),
             expected=expected if cap is not None else "một tỷ lệ không âm, ví dụ 112")]
     low = wv.low if wv is not None and wv.low is not None else value
-    if (lo is not None and low < lo) or (hi is not None and top > hi):
+    den = wv.denominator if wv is not None else None  # "456/457 hộ": the base is a count of the same unit
+    if (lo is not None and low < lo) or (hi is not None and (top > hi or (den is not None and den > hi))):
         return None, None, out + [_out_of_range(ind, raw, place)]
     return value, written, out
 

@@ -116,7 +116,7 @@ class Indicator:
     base: str | None = None  # a count's own base: a value written "456/457 hộ" has it as denominator
     share: bool = True  # a rate that is a share of its base (<= 100 %); False: "so với kế hoạch"
     unit_aliases: tuple[str, ...] = ()  # other names of the unit accepted as written ("thôn" for "tổ")
-    min: Decimal | None = None  # smallest value accepted (catalogue.check() fills in the default)
+    min: Decimal | None = None  # smallest value accepted (load_catalogue fills in the default: resolve_bounds)
     max: Decimal | None = None  # largest value accepted
     source: str = ""
 
@@ -657,6 +657,8 @@ class _Merge:
         for k in ("min", "max"):
             if values.get(k) is not None:
                 values[k] = _bound(f"{where}.{k}", values[k])
+        if values.get("yoy_threshold") is not None:
+            values["yoy_threshold"] = float(_bound(f"{where}.yoy_threshold", values["yoy_threshold"]))
 
     def _include(self, path: str, i: int, code: str, inc) -> None:
         for other in [inc] if isinstance(inc, str) else inc:
@@ -709,8 +711,9 @@ class _Merge:
             if not isinstance(s, dict) or "codes" not in s:
                 raise CatalogueError(f"{where} ({name}): each series is {{name: …, codes: [CODE or null, …]}}")
             series.append((str(s.get("name", "")), tuple(None if c is None else str(c) for c in s["codes"])))
+        scale = float(_bound(f"{where} ({name}).scale", raw.get("scale", 1) or 1))
         self.charts[name] = dict(raw, name=name, categories=tuple(str(c) for c in raw["categories"]),
-                                 series=tuple(series), source=path)
+                                 series=tuple(series), scale=scale, source=path)
 
     def _hide_show(self, path: str, hide: dict, show: dict, own_charts) -> None:
         pools = {"sections": self.sections, "indicators": self.indicators, "charts": self.charts}
