@@ -17,6 +17,7 @@ the portal's search, filters, unit pages, keyboard use, landmarks, contrast and 
 
 from __future__ import annotations
 
+import csv
 import functools
 import http.server
 import json
@@ -54,6 +55,7 @@ PAGES = {
     "unit": "index.html#/don-vi/19780",
 }
 XSS_UNIT = "19750"
+WRITTEN_UNIT = "19753"  # some of its 2023 key figures are stored as written (_write_some_values_as_written)
 XSS_TEXT = ("Nội dung của phường. <script>alert('xss-script'); window.__xss = 1</script>\n\n"
             "<img src=x onerror=\"alert('xss-img'); window.__xss = 2\"> <svg onload=\"alert('xss-svg')\"></svg>\n\n"
             "[bấm vào đây](javascript:alert('xss-link')) và <a href=\"javascript:alert(1)\">đây</a>\n\n"
@@ -169,6 +171,25 @@ def _shared(tmp_path_factory, worker_id: str, name: str) -> Path:
     return (root.parent if worker_id != "master" else root) / name
 
 
+def _write_some_values_as_written(store, base: Path) -> None:
+    """WRITTEN_UNIT's 2023 key figures as an official writes them: bounds ("hơn 39 tin", "hơn 7,6 tỷ"),
+    which the report does not compare year to year, and a zero-padded count ("04 tổ"), which it does."""
+    from danvan.intake.importer import format_outcomes, import_files
+
+    cur = store.figures(WRITTEN_UNIT, 2023)
+    rows = [("SEC_REPORTS", str(int(cur["SEC_REPORTS"]) - 1), "hơn"),
+            ("REV_TOTAL", f"{int(cur['REV_TOTAL']) // 10**8 / 10:.1f}".replace(".", ",") + " tỷ", "hơn")]
+    if cur["DVK_GROUPS"] < 10:
+        rows.append(("DVK_GROUPS", f"0{int(cur['DVK_GROUPS'])}", ""))
+    f = base / "viet-nhu-bao-cao.csv"
+    with open(f, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["unit_code", "year", "indicator", "value", "qualifier"])
+        w.writerows([WRITTEN_UNIT, 2023, *r] for r in rows)
+    (o,) = import_files([f], store, by="test")
+    assert o.status == "written", format_outcomes([o])
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory, worker_id) -> Path:
     """outputs/ of `danvan run params/hue-2023.yaml --formats html` over the demo store, one ward's
@@ -188,6 +209,7 @@ def site(tmp_path_factory, worker_id) -> Path:
             text_dir.mkdir(parents=True)
             (text_dir / "I.md").write_text(XSS_TEXT, encoding="utf-8")
             assert import_unit_dir(Store(db), base / "unit-dir", XSS_UNIT, 2023).import_id is not None
+            _write_some_values_as_written(Store(db), base)
             env = {k: v for k, v in os.environ.items() if not k.startswith("DANVAN_")}
             env.update(DANVAN_DB=str(db), DANVAN_OUTPUTS=str(base / "outputs"), MPLBACKEND="Agg")
             proc = subprocess.run([str(BIN / "danvan"), "run", str(REPO / "params" / "hue-2023.yaml"), "--formats",
@@ -517,6 +539,21 @@ def test_unit_pages_state_the_figures_and_changes_of_the_library(open_page, site
         assert got == want, code
         compared += sum(figs.fig(c).has_yoy for c in keys)
     assert compared > 300
+    p.check_clean()
+
+
+def test_a_unit_page_writes_values_as_the_report_does(open_page, site):
+    """"hơn 7,6 tỷ đồng" stays a bound on the unit page (not 7.600.000.000 đồng), with no change from the
+    year before, like the report; a zero-padded count keeps its zero."""
+    p, page = _portal(open_page, site, hash_=f"#/don-vi/{WRITTEN_UNIT}")
+    page.wait_for_selector("table.figs tbody tr")
+    rows = {r[0]: r[1:] for r in page.eval_on_selector_all(
+        "table.figs tbody tr", "trs => trs.map(tr => [tr.cells[0].textContent, tr.cells[1].textContent, "
+                               "tr.cells[2].textContent])")}
+    bounds = [v for v in rows.values() if v[0].startswith("hơn ")]
+    assert len(bounds) == 2 and all(ch == "—" for _v, ch in bounds), rows
+    assert any(v[0].endswith(" tỷ đồng") for v in bounds), rows
+    assert any(v[0].startswith("khoảng ") and v[1] == "—" for v in rows.values()), rows  # the rate derived from it
     p.check_clean()
 
 

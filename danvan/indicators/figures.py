@@ -119,12 +119,23 @@ class Figures:
     __getitem__ = fig
 
     def key_figures(self) -> dict:
-        """The key indicators (catalogue ``key: true``) as the report writes them (:func:`shown_text`),
-        and the comparable prior year's when there is one (``prior``, ``prior_year``); ``prior_note``
+        """The key indicators (catalogue ``key: true``) as numbers (:func:`shown_text`), with their text
+        as the report prints them where that is not the plain number (``written``; ``inexact``: the
+        codes that are a bound or a range), and the comparable prior year's when there is one (``prior``, ``prior_year``); ``prior_note``
         says why there is none, or that the prior year is the sum of predecessor units. What the
         portal shows on the unit's page (the batch keeps it in the report's manifest record)."""
         keys = [i for i in self.catalogue.indicators.values() if i.key]
         out: dict = {"values": {i.code: shown_text(i, self.raw(i.code)) for i in keys}}
+        written = {}  # the ones not printed the plain way ("hơn 4,5 tỷ đồng", "04 tập thể"), as printed
+        for i in keys:
+            f = self.fig(i.code)._with(note="")
+            if not f.missing and f._as_written() is not None:
+                written[i.code] = str(f.u)
+        if written:
+            out["written"] = written
+            inexact = sorted(c for c in written if not exact(self._wv.get(c)))
+            if inexact:  # bounds and ranges: not compared year to year (Fig.has_yoy)
+                out["inexact"] = inexact
         if self.prior is not None:
             out["prior"] = {i.code: shown_text(i, self.prior_raw(i.code)) for i in keys}
             out["prior_year"] = self.year - 1

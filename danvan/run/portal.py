@@ -43,7 +43,7 @@ from ..reference.units import Unit, UnitRegistry, load_registry
 __all__ = ["write_portal", "portal_data", "normalize", "collation_key", "PortalStats", "INDEX_FILE", "DATA_FILE",
            "DATA_VERSION", "KINDS", "FORMATS", "STATUS"]
 
-DATA_VERSION = 1
+DATA_VERSION = 2
 INDEX_FILE = "index.html"
 DATA_FILE = "portal-data.js"
 _HERE = Path(__file__).resolve().parent
@@ -273,7 +273,10 @@ def portal_data(reports: dict, registry: UnitRegistry | None = None, catalogue: 
                  integers = value * 10**scale, null missing; pcd[] (differences) records whose
                  prior year is the values of the unit's previous-year record of the same kind;
                  pr{record: values} other priors; py{record: year} when not year - 1;
-                 pn{record: index in notes[]} the note on the comparison; n = len(ind)
+                 pn{record: index in notes[]} the note on the comparison; n = len(ind);
+                 w{record: {indicator index: text}} values the report prints otherwise than the
+                 plain number ("hơn 4,5 tỷ đồng", "04 tập thể"); wx{record: [indicator index]}
+                 those that are a bound or a range (no change from the prior year is computed)
     """
     registry = registry or load_registry()
     catalogue = catalogue or load_catalogue()
@@ -333,6 +336,8 @@ def portal_data(reports: dict, registry: UnitRegistry | None = None, catalogue: 
     rcols: dict[str, list] = {"u": [], "t": [], "f": []}
     extras: dict[str, dict] = {}
     fig_r, fig_v, prior_same, prior_vals, prior_years, prior_notes = [], [], [], {}, {}, {}
+    fig_w: dict[str, dict] = {}  # {record: {indicator index: text as the report prints it}}
+    fig_wx: dict[str, list] = {}  # {record: [indicator index]}: a bound or a range, not compared
     by_unit_kind_year: dict[tuple, list] = {}
     pending = []
     for i, (label, rec) in enumerate(recs):
@@ -368,6 +373,16 @@ def portal_data(reports: dict, registry: UnitRegistry | None = None, catalogue: 
         if any(a is not None for a in v):
             fig_r.append(i)
             fig_v.extend(v)
+            figs = rec.get("figures") or {}
+            written = figs.get("written") if isinstance(figs.get("written"), dict) else {}
+            wt = {str(j): unicodedata.normalize("NFC", str(written[ind[0]]))
+                  for j, ind in enumerate(indicators) if written.get(ind[0])}
+            if wt:
+                fig_w[str(i)] = wt
+                inexact = set(figs.get("inexact") or ())
+                wx = [j for j, ind in enumerate(indicators) if ind[0] in inexact]
+                if wx:
+                    fig_wx[str(i)] = wx
             by_unit_kind_year[(code, stem, y)] = v
             if prior is not None:
                 p = [_scaled(prior.get(ind[0]), ind[7]) for ind in indicators]
@@ -398,7 +413,7 @@ def portal_data(reports: dict, registry: UnitRegistry | None = None, catalogue: 
         "r": {"ud": _deltas(rcols["u"]), "yc": [year_counts[y] for y in years], "t": rcols["t"], "f": rcols["f"]},
         "x": extras,
         "fig": {"rd": _deltas(fig_r), "v": fig_v, "pcd": _deltas(prior_same), "pr": prior_vals, "py": prior_years,
-                "pn": prior_notes, "notes": list(notes), "n": n_ind},
+                "pn": prior_notes, "notes": list(notes), "n": n_ind, "w": fig_w, "wx": fig_wx},
     }
     data["build"] = hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
     return data

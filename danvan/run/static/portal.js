@@ -5,7 +5,7 @@
   "use strict";
 
   var BUILD = (document.querySelector('meta[name="danvan-build"]') || {}).content;
-  var DATA_VERSION = 1;        // danvan.run.portal.DATA_VERSION
+  var DATA_VERSION = 2;        // danvan.run.portal.DATA_VERSION
   var PAGE = 25;               // results drawn at a time ("Xem thêm" draws the next ones)
   var SITE = document.title;
   var COLLATOR = new Intl.Collator("vi");
@@ -84,7 +84,7 @@
     for (var j = 0; j < D.r.t.length; j++) { R.k[j] = D.r.t[j] >> 3; R.s[j] = D.r.t[j] & 7; }
   })();
   var F = { r: undelta(D.fig.rd), v: D.fig.v, pc: undelta(D.fig.pcd), pr: D.fig.pr, py: D.fig.py,
-            pn: D.fig.pn, notes: D.fig.notes };
+            pn: D.fig.pn, notes: D.fig.notes, w: D.fig.w || {}, wx: D.fig.wx || {} };
   var NI = D.fig.n;
   var nU = U.code.length, nR = R.u.length;
   var unitByCode = Object.create(null);
@@ -438,6 +438,12 @@
     return pv ? [pv, F.py[r] || year(r) - 1] : null;
   }
 
+  function priorWx(r) {  // the inexact key figures of the prior-year record compared with (if one)
+    if (!priorSame[r]) return [];
+    var p = recKey[R.u[r] + "|" + R.k[r] + "|" + (year(r) - 1)];
+    return p === undefined ? [] : (F.wx[p] || []);
+  }
+
   // ---- unit view ------------------------------------------------------------------------------
   var listView = $("view-list"), unitView = $("view-unit");
   var lastListHash = "#/";
@@ -464,10 +470,13 @@
       var r = +pick.value, v = values(r), pr = prior(r), y = year(r);
       var py = pr ? pr[1] : y - 1;
       var summary = kindStem(r) === "summary";
+      var w = F.w[r] || {}, wx = F.wx[r] || [], pw = priorWx(r);
       var body = IND.map(function (ind, j) {
-        var ch = pr ? change(ind, v[j], pr[0][j]) : null;
+        // a bound or a range ("hơn 4,5 tỷ"), this year or last, is not compared (as in the report)
+        var ch = pr && wx.indexOf(j) < 0 && pw.indexOf(j) < 0 ? change(ind, v[j], pr[0][j]) : null;
+        var shown = w[j] !== undefined ? w[j] : fmtValue(ind, v[j], summary ? "—" : "chưa có số liệu");
         return h("tr", null, h("th", { scope: "row", text: ind[1] }),
-          h("td", { class: "num", text: fmtValue(ind, v[j], summary ? "—" : "chưa có số liệu") }),
+          h("td", { class: "num", text: shown }),
           h("td", { text: ch === null ? "—" : ch }));
       });
       holder.replaceChildren(h("table", { class: "figs" },
