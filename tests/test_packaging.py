@@ -110,7 +110,7 @@ def test_cli_help():
         assert word in top, word
     assert procs[1].returncode == 0 and module == top, module_err
     assert procs[1].returncode == 0, render_err
-    for word in ("--unit", "--year", "--kernel", "--formats", "--outputs", "5-character", "before any kernel",
+    for word in ("--unit", "--year", "--kernel", "--formats", "--outputs", "19780-01", "before any kernel",
                  "danvan render --unit 19780 --year 2023"):
         assert word in render, word
 

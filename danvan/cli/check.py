@@ -73,7 +73,7 @@ def register(sub) -> None:
                     "2 for bad usage, 4 when the store cannot be read (damaged).",
         epilog="example: danvan check --unit 19780 --year 2023",
     )
-    p.add_argument("--unit", metavar="CODE", help="unit code, a 5-character string such as 19780")
+    p.add_argument("--unit", metavar="CODE", help="unit code, a string: 5 digits such as 19780, or a unit of your own such as 19780-01")
     p.add_argument("--parent", metavar="CODE",
                    help="check every commune under this unit (e.g. 474, or a province: 46; a commune: its own units)")
     p.add_argument("--year", type=parse_year, required=True, help="report year, e.g. 2023")

@@ -58,7 +58,7 @@ def _cmd_info(args) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("info", help="show the effective settings, paths, versions and code digest",
-                       description="Print the store, outputs and notebooks in use, the catalogue, template, unit "
+                       description="Print the store, outputs and notebooks in use, the profile, catalogue, template, unit "
                                    "registry and font files danvan reads, every DANVAN_* environment variable, "
                                    "the package versions, the git commit and the code digest that enter every "
                                    "report's provenance.")

@@ -167,12 +167,12 @@ def _cmd_history(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser(
         "form", help="write a data-entry form (xlsx or CSV) for one unit-year",
-        description="Write the data-entry workbook of one unit-year from the catalogue: sections, Vietnamese "
+        description="Write the data-entry workbook of one unit-year from its report profile: sections, Vietnamese "
                     "labels, units, last year's value, locked labels, data validation, instructions in "
                     "Vietnamese (sheet 'Hướng dẫn'). --format csv writes the CSV form (UTF-8 with BOM).",
         epilog="example: danvan form --unit 19780 --year 2024 --out bieu-19780-2024.xlsx",
     )
-    p.add_argument("--unit", required=True, metavar="CODE", help="unit code, a 5-character string such as 19780")
+    p.add_argument("--unit", required=True, metavar="CODE", help="unit code, a string: 5 digits such as 19780, or a unit of your own such as 19780-01")
     p.add_argument("--year", required=True, type=int, help="report year, e.g. 2024")
     p.add_argument("--out", help="output file (default: bieu-nhap-UNIT-YEAR.xlsx in the current directory)")
     p.add_argument("--format", choices=("xlsx", "csv"), help="xlsx (default, or by --out suffix) or csv")

@@ -101,7 +101,7 @@ def register(sub) -> None:
         ),
         epilog="example: danvan render --unit 19780 --year 2023 --formats html,pdf",
     )
-    p.add_argument("--unit", metavar="CODE", help="unit code, a 5-character string such as 19780")
+    p.add_argument("--unit", metavar="CODE", help="unit code, a string: 5 digits such as 19780, or a unit of your own such as 19780-01")
     p.add_argument("--year", type=int, help="report year, e.g. 2023")
     p.add_argument("--notebook", default=None, help=f"notebook to run (default: notebooks/{DEFAULT_NOTEBOOK})")
     p.add_argument("--formats", type=parse_formats, default=("html",), help="html,pdf,docx (default: html)")
