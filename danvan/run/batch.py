@@ -167,13 +167,15 @@ def run_batch(
             def on_done(o: RenderOutcome) -> None:
                 nonlocal failures, last_save
                 task = by_label[o.label]
+                worker_fault = bool(o.fault)  # the worker's machine, before anything was written here
                 write_outcome(o, task)
                 result.outcomes.append(o)
-                rec = o.to_json()
-                rec["files"] = relative_files(outputs, o.files)
-                rec["title"] = task.title
-                rec["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-                manifest["reports"][o.label] = rec
+                if not worker_fault:  # (else the published report and its record stay as they were)
+                    rec = o.to_json()
+                    rec["files"] = relative_files(outputs, o.files)
+                    rec["title"] = task.title
+                    rec["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+                    manifest["reports"][o.label] = rec
                 if o.status != "ok":
                     failures += 1
                     bar.set_postfix_str(f"{failures} failed", refresh=False)

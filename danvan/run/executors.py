@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from .. import __version__
-from ..core.errors import WorkerMismatchError
+from ..core.errors import MachineFault, WorkerMismatchError
 from ..core.procs import exit_with_parent
 from ..export.html import warm_up as warm_up_export
 from ..report import city, trend, ward  # noqa: F401  (what the notebooks import: paid once per worker)
@@ -81,6 +81,19 @@ def _failed(t: RenderTask, error: str) -> RenderOutcome:
     return RenderOutcome(t.label, t.params, "failed", t.outdir, key=t.key, provenance=t.provenance, error=error)
 
 
+def _inputs(t: RenderTask, bundle_for, on_done) -> Bundle | None:
+    """``bundle_for(t)``, or None after reporting the report failed: a file it names gone since the
+    plan, a store that cannot be read (a machine fault: the batch stops)."""
+    try:
+        return bundle_for(t)
+    except Exception as exc:  # noqa: BLE001 - one report's inputs: never the whole batch's traceback
+        out = _failed(t, f"gathering the report's inputs: {type(exc).__name__}: {exc}")
+        if isinstance(exc, MachineFault):
+            out.fault = str(exc)
+        on_done(out)
+        return None
+
+
 BundleFor = Callable[[RenderTask], Bundle]
 OnDone = Callable[[RenderOutcome], None]
 
@@ -117,7 +130,9 @@ class LocalExecutor(Executor):
                 while queue or running:
                     while queue and len(running) < limit and not broken and not stop():
                         t = queue.pop(0)
-                        running[pool.submit(run_task, t, bundle_for(t), self.engine_name)] = t
+                        bundle = _inputs(t, bundle_for, on_done)
+                        if bundle is not None:
+                            running[pool.submit(run_task, t, bundle, self.engine_name)] = t
                     if not running:
                         break
                     done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
@@ -188,11 +203,16 @@ class DaskExecutor(Executor):
             labels = {}
 
             def submit() -> None:
-                t = queue.pop(0)
-                fut = client.submit(run_task, t, bundle_for(t), self.engine_name, pure=False,
-                                    key=f"danvan-{t.label}-{t.key[:12]}", retries=0)
-                labels[fut.key] = t
-                futures.add(fut)
+                while queue and not stop():
+                    t = queue.pop(0)
+                    bundle = _inputs(t, bundle_for, on_done)
+                    if bundle is None:
+                        continue
+                    fut = client.submit(run_task, t, bundle, self.engine_name, pure=False,
+                                        key=f"danvan-{t.label}-{t.key[:12]}", retries=0)
+                    labels[fut.key] = t
+                    futures.add(fut)
+                    return
 
             for _ in range(min(len(queue), IN_FLIGHT_PER_WORKER * max(1, threads))):
                 submit()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import resource
+import sqlite3
 import tempfile
 import time
 import traceback
@@ -192,9 +193,13 @@ def execute(task: RenderTask, bundle: Bundle, *, engine: str = "warm", start_ret
             notebook = materialize(bundle, tmp)
             with settings.overridden(bundle.env):
                 _run(notebook, bundle.params, task, out, Path(tmp) / "out", engine, start_retries)
-    except (OSError, MachineFault) as exc:  # the worker's own temporary disk (full, read-only)
-        fault = exc if isinstance(exc, MachineFault) else machine_fault(
-            exc, tempfile.gettempdir(), "thư mục tạm của máy chạy báo cáo")
+    except (OSError, MachineFault, sqlite3.Error) as exc:  # the worker's own temporary disk (full, read-only)
+        if isinstance(exc, MachineFault):
+            fault = exc
+        elif isinstance(exc, OSError):
+            fault = machine_fault(exc, tempfile.gettempdir(), "thư mục tạm của máy chạy báo cáo")
+        else:
+            fault = MachineFault(f"máy chạy báo cáo gặp lỗi SQLite trong thư mục tạm {tempfile.gettempdir()} ({exc})")
         out.status, out.error, out.fault, out.payload = "failed", str(fault), str(fault), {}
     out.seconds = round(time.perf_counter() - t0, 3)
     out.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -260,6 +265,9 @@ def write_outcome(out: RenderOutcome, task: RenderTask) -> RenderOutcome:
     executed notebook, never a stale report beside it). A full or read-only outputs disk fails the
     report with ``fault`` (nothing partial under a final name). The payload is dropped once written."""
     outdir = Path(task.outdir)
+    if out.fault:  # the worker's machine fault (its temporary disk): nothing of this run to write, and the
+        out.payload = {}  # report already published stays as it was (the batch keeps its manifest record)
+        return out
     try:
         for name, data in out.payload.items():
             atomic_write(outdir / name, data, what="tệp báo cáo")
@@ -274,10 +282,16 @@ def write_outcome(out: RenderOutcome, task: RenderTask) -> RenderOutcome:
     if out.status != "ok":
         out.files = {k: v for k, v in out.files.items() if k == "ipynb"}
     kept = {Path(p).name for p in out.files.values()} | ({f"{task.stem}.json"} if out.status == "ok" else set())
-    for fmt in (*FORMATS, "json"):
+    for fmt in (*FORMATS, "json", "ipynb"):  # (a notebook too, when this run has no whole one)
         stale = outdir / f"{task.stem}.{fmt}"
-        if stale.name not in kept:
+        if stale.name in kept:
+            continue
+        try:
             stale.unlink(missing_ok=True)
+        except OSError as exc:  # a read-only outputs disk refuses even a missing file's unlink
+            fault = machine_fault(exc, stale, "tệp báo cáo cũ", "xoá")
+            out.status, out.error, out.fault = "failed", out.error or str(fault), out.fault or str(fault)
+            break
     return out
 
 

@@ -687,7 +687,10 @@ def write_subset(path: str | os.PathLike, rows: dict) -> Store:
     """A new store at ``path`` holding only ``rows`` (:func:`subset_rows`), marked partial: a snapshot
     of a unit-year outside it is an error, never an empty unit-year."""
     store = Store(path)
-    con = store.connect()
+    try:
+        con = store.connect()
+    except (sqlite3.Error, MachineFault) as exc:
+        raise _subset_fault(exc, path) from exc
     try:
         con.execute("BEGIN IMMEDIATE")
         for table in SUBSET_TABLES:
@@ -698,9 +701,24 @@ def write_subset(path: str | os.PathLike, rows: dict) -> Store:
         con.executemany("INSERT INTO subset_pairs VALUES (?, ?)", rows["pairs"])
         con.execute("INSERT OR REPLACE INTO store_info(key, value) VALUES ('subset', '1')")
         con.execute("COMMIT")
+    except sqlite3.Error as exc:  # the worker's temporary disk (full, read-only): the report's machine fault
+        raise _subset_fault(exc, path) from exc
     finally:
         con.close()
     return store
+
+
+def _subset_fault(exc: sqlite3.Error | MachineFault, path) -> MachineFault:
+    """The fault of a worker that cannot write a report's inputs to its temporary folder (not the
+    user's store: the message says so)."""
+    folder = Path(path).parent
+    fault = exc if isinstance(exc, MachineFault) else store_fault(exc, path, writing=True)
+    if isinstance(fault, DiskFull):
+        return DiskFull(f"không ghi được số liệu của báo cáo vào thư mục tạm {folder} của máy chạy báo cáo: ổ đĩa đã "
+                        "đầy (hết chỗ trống). Hãy giải phóng chỗ trống (hoặc đặt TMPDIR sang ổ khác) rồi chạy lại; "
+                        "các báo cáo đã có vẫn giữ nguyên như trước.")
+    return MachineFault(f"không ghi được số liệu của báo cáo vào thư mục tạm {folder} của máy chạy báo cáo ({exc}); "
+                        "kiểm tra ổ đĩa và quyền ghi của thư mục tạm (TMPDIR).")
 
 
 def _require_in_subset(con: sqlite3.Connection, unit_code: str, year: int) -> None:
