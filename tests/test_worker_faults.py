@@ -77,3 +77,43 @@ def test_a_report_whose_inputs_cannot_be_gathered_fails_alone(db, tmp_path):
     assert by_unit[WARDS[0]].status == "failed" and "/gone/danh-muc.yaml" in by_unit[WARDS[0]].error
     assert not by_unit[WARDS[0]].fault
     assert by_unit[WARDS[1]].status == "ok", by_unit[WARDS[1]].error
+
+
+def test_a_machine_fault_while_gathering_inputs_stops_and_lists_the_rest(db, tmp_path):
+    """The store cannot be read at the first report: that report carries the fault, nothing else
+    runs, and every other report is returned as not rendered (the batch's summary names them)."""
+    from danvan.core.errors import StoreDamaged
+
+    store = Store(db)
+    with store.reading() as con:
+        fps = store.fingerprints(con)
+        tasks = [plan(REPO / "notebooks" / "ward_report.ipynb", {"unit_code": c, "year": 2023, "db": str(db)},
+                      tmp_path / "out", fingerprints=fps) for c in WARDS]
+
+    def bundle_for(t):
+        raise StoreDamaged("kho dữ liệu bị hỏng")
+
+    done = []
+    cancelled = LocalExecutor(2).run(tasks, bundle_for, done.append, stop=lambda: any(o.fault for o in done))
+    assert [o.label for o in done] == [tasks[0].label] and done[0].fault
+    assert cancelled == [t.label for t in tasks[1:]]
+
+
+def test_a_report_failed_by_its_worker_keeps_what_was_published(db, tmp_path):
+    """A worker that crashed twice (or was lost, or runs other danvan code) is not the report's
+    failure: its published files stay, byte for byte."""
+    from danvan.run.executors import _failed
+    from danvan.run.render import write_outcome
+
+    out = tmp_path / "out"
+    assert_clean(danvan("render", "--unit", WARDS[0], "--year", "2023", "--db", db, "--outputs", out,
+                        "--formats", "html,pdf"), rc=0)
+    folder = out / "2023" / WARDS[0]
+    before = {p.name: file_digest(p) for p in folder.iterdir()}
+    assert {"report.html", "report.pdf", "report.ipynb", "report.json"} <= set(before)
+    with Store(db).reading() as con:
+        task = plan(REPO / "notebooks" / "ward_report.ipynb", {"unit_code": WARDS[0], "year": 2023, "db": str(db)},
+                    out, formats=("html", "pdf"), fingerprints=Store(db).fingerprints(con))
+    o = write_outcome(_failed(task, "worker process crashed twice"), task)
+    assert o.status == "failed" and o.keep_published
+    assert {p.name: file_digest(p) for p in folder.iterdir()} == before

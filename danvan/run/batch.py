@@ -167,10 +167,9 @@ def run_batch(
             def on_done(o: RenderOutcome) -> None:
                 nonlocal failures, last_save
                 task = by_label[o.label]
-                worker_fault = bool(o.fault)  # the worker's machine, before anything was written here
                 write_outcome(o, task)
                 result.outcomes.append(o)
-                if not worker_fault:  # (else the published report and its record stay as they were)
+                if not o.keep_published:  # (else the published report and its record stay as they were)
                     rec = o.to_json()
                     rec["files"] = relative_files(outputs, o.files)
                     rec["title"] = task.title

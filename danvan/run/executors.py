@@ -78,7 +78,10 @@ def run_task(task: RenderTask, bundle: Bundle, engine_name: str) -> RenderOutcom
 
 
 def _failed(t: RenderTask, error: str) -> RenderOutcome:
-    return RenderOutcome(t.label, t.params, "failed", t.outdir, key=t.key, provenance=t.provenance, error=error)
+    """A report that failed for a reason not its own (a crashed or lost worker, inputs that could not
+    be gathered): what was published before is kept."""
+    return RenderOutcome(t.label, t.params, "failed", t.outdir, key=t.key, provenance=t.provenance, error=error,
+                         keep_published=True)
 
 
 def _inputs(t: RenderTask, bundle_for, on_done) -> Bundle | None:
@@ -133,6 +136,9 @@ class LocalExecutor(Executor):
                         bundle = _inputs(t, bundle_for, on_done)
                         if bundle is not None:
                             running[pool.submit(run_task, t, bundle, self.engine_name)] = t
+                    if stop():  # a machine fault: the reports not started are not run
+                        cancelled += [t.label for t in queue]
+                        queue = []
                     if not running:
                         break
                     done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
@@ -149,9 +155,6 @@ class LocalExecutor(Executor):
                                 pending.append(t)
                         except Exception as exc:  # noqa: BLE001 - an unexpected worker error fails one report
                             on_done(_failed(t, f"{type(exc).__name__}: {exc}"))
-                    if stop():  # a machine fault: what was not submitted is not run
-                        cancelled += [t.label for t in queue]
-                        queue = []
                     if broken:  # the pool is gone: what was not submitted waits for the next pool
                         pending.extend(queue)
                         queue = []

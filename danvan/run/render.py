@@ -79,9 +79,12 @@ class RenderOutcome:
     fault: str = ""  # a machine fault (full or read-only disk): the message; the batch stops
     figures: dict | None = None  # the key figures the report states (the portal's unit pages)
     payload: dict = field(default_factory=dict, repr=False)  # file name -> bytes, until the client writes them
+    # failed for a reason that is not this report's (the worker's machine or code, a crashed or lost
+    # worker, inputs that could not be gathered): the report published before stays as it was
+    keep_published: bool = field(default=False, repr=False)
 
     def to_json(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k != "payload"}
+        return {k: v for k, v in asdict(self).items() if k not in ("payload", "keep_published")}
 
 
 def _unit_name(params: dict) -> str:
@@ -183,7 +186,7 @@ def execute(task: RenderTask, bundle: Bundle, *, engine: str = "warm", start_ret
     out = RenderOutcome(task.label, task.params, "ok", task.outdir, key=task.key, provenance=task.provenance)
     expected = task.provenance.get("code_digest")
     if expected and expected != code_digest():
-        out.status = "failed"
+        out.status, out.keep_published = "failed", True
         out.error = (f"danvan on this worker differs from the client's: client "
                      f"{task.provenance.get('package_versions', {}).get('danvan', '?')} code sha256:{expected[:16]}, "
                      f"worker {__version__} code sha256:{code_digest()[:16]}; install the same danvan on every worker")
@@ -201,6 +204,7 @@ def execute(task: RenderTask, bundle: Bundle, *, engine: str = "warm", start_ret
         else:
             fault = MachineFault(f"máy chạy báo cáo gặp lỗi SQLite trong thư mục tạm {tempfile.gettempdir()} ({exc})")
         out.status, out.error, out.fault, out.payload = "failed", str(fault), str(fault), {}
+        out.keep_published = True
     out.seconds = round(time.perf_counter() - t0, 3)
     out.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
@@ -265,8 +269,9 @@ def write_outcome(out: RenderOutcome, task: RenderTask) -> RenderOutcome:
     executed notebook, never a stale report beside it). A full or read-only outputs disk fails the
     report with ``fault`` (nothing partial under a final name). The payload is dropped once written."""
     outdir = Path(task.outdir)
-    if out.fault:  # the worker's machine fault (its temporary disk): nothing of this run to write, and the
-        out.payload = {}  # report already published stays as it was (the batch keeps its manifest record)
+    if out.fault or out.keep_published:  # the worker's fault: nothing of this run to write, and the report
+        out.payload = {}  # already published stays as it was (the batch keeps its manifest record)
+        out.keep_published = True
         return out
     try:
         for name, data in out.payload.items():

@@ -438,12 +438,6 @@
     return pv ? [pv, F.py[r] || year(r) - 1] : null;
   }
 
-  function priorWx(r) {  // the inexact key figures of the prior-year record compared with (if one)
-    if (!priorSame[r]) return [];
-    var p = recKey[R.u[r] + "|" + R.k[r] + "|" + (year(r) - 1)];
-    return p === undefined ? [] : (F.wx[p] || []);
-  }
-
   // ---- unit view ------------------------------------------------------------------------------
   var listView = $("view-list"), unitView = $("view-unit");
   var lastListHash = "#/";
@@ -470,10 +464,10 @@
       var r = +pick.value, v = values(r), pr = prior(r), y = year(r);
       var py = pr ? pr[1] : y - 1;
       var summary = kindStem(r) === "summary";
-      var w = F.w[r] || {}, wx = F.wx[r] || [], pw = priorWx(r);
+      var w = F.w[r] || {}, wx = F.wx[r] || [];
       var body = IND.map(function (ind, j) {
-        // a bound or a range ("hơn 4,5 tỷ"), this year or last, is not compared (as in the report)
-        var ch = pr && wx.indexOf(j) < 0 && pw.indexOf(j) < 0 ? change(ind, v[j], pr[0][j]) : null;
+        // this year's bound or range ("hơn 4,5 tỷ") is not compared (as in the report: Fig.has_yoy)
+        var ch = pr && wx.indexOf(j) < 0 ? change(ind, v[j], pr[0][j]) : null;
         var shown = w[j] !== undefined ? w[j] : fmtValue(ind, v[j], summary ? "—" : "chưa có số liệu");
         return h("tr", null, h("th", { scope: "row", text: ind[1] }),
           h("td", { class: "num", text: shown }),
